@@ -1,0 +1,39 @@
+export { canonicalJson, jsonSizeBytes } from './canonical-json.js';
+export * from './errors.js';
+export { type Execution, executeOperation, toJobError } from './execute-operation.js';
+export * from './job.js';
+export * from './operation.js';
+export type * from './ports.js';
+export * from './registry.js';
+export { randomIds, systemClock } from './system.js';
+export { transition } from './transition.js';
+export { type CancelJobDeps, cancelJob } from './use-cases/cancel-job.js';
+export { type GetJobDeps, getJob } from './use-cases/get-job.js';
+export {
+  DEFAULT_PAGE_SIZE,
+  type ListJobsDeps,
+  type ListJobsRequest,
+  listJobs,
+  MAX_PAGE_SIZE,
+} from './use-cases/list-jobs.js';
+export {
+  type InlineOutcome,
+  type RunInlineDeps,
+  type RunInlineOptions,
+  type RunInlineRequest,
+  runInline,
+} from './use-cases/run-inline.js';
+export {
+  DEFAULT_MAX_HOPS,
+  type RunJobDeps,
+  type RunJobOptions,
+  type RunJobOutcome,
+  runJob,
+} from './use-cases/run-job.js';
+export {
+  DEFAULT_RETENTION_MS,
+  type SubmitJobDeps,
+  type SubmitJobRequest,
+  type SubmitJobResult,
+  submitJob,
+} from './use-cases/submit-job.js';

@@ -1,0 +1,68 @@
+/**
+ * Ports: the interfaces the core owns and adapters implement. The in-memory adapters in
+ * `@baton/core/testing` are the reference implementations; `@baton/core/testing/conformance` holds the
+ * suite every adapter of a port must pass unchanged.
+ */
+import type { Job, JobChanges, JobExpectation } from './job.js';
+
+export type CreateJobResult =
+  | { readonly created: true; readonly job: Job }
+  /** A job with the same owner and clientRequestId (or the same id) already exists; it is returned as stored. */
+  | { readonly created: false; readonly job: Job };
+
+export interface JobPage {
+  readonly jobs: readonly Job[];
+  /** Opaque; pass back to get the next page. Absent on the last page. */
+  readonly nextCursor?: string;
+}
+
+export interface ListJobsQuery {
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+/**
+ * Where jobs live. Every write is a single-item conditional write: no transactions, so that the store can
+ * be DynamoDB (or a DynamoDB-protocol server without transactions) and each write costs one unit.
+ *
+ * Contract (checked by the conformance suite):
+ * - `create` is create-if-absent: by id, and — when the job has a clientRequestId — by (owner, clientRequestId).
+ *   Two racing creates with one key yield one job.
+ * - `get` is strongly consistent; an expired job (expiresAt ≤ now) is absent, whether or not it was deleted.
+ * - `update` applies `changes` only if the stored job meets `expected`, atomically, sets updatedAt, and
+ *   returns the job as stored after the write; `undefined` if it is absent or the expectation failed.
+ * - `listByOwner` returns only that owner's unexpired jobs, newest first. A cursor is opaque and valid only
+ *   for the owner it was issued to: any other cursor is a ValidationError, never another owner's page.
+ */
+export interface JobStore {
+  create(job: Job): Promise<CreateJobResult>;
+  get(id: string): Promise<Job | undefined>;
+  update(id: string, expected: JobExpectation, changes: JobChanges): Promise<Job | undefined>;
+  listByOwner(owner: string, query: ListJobsQuery): Promise<JobPage>;
+}
+
+/** What the async runner receives: a pointer to a stored job, never its input. */
+export interface DispatchMessage {
+  readonly jobId: string;
+  /** How many self-invocations led here; 0 for the first. Bounded by maxHops. */
+  readonly hop: number;
+  readonly correlationId?: string;
+}
+
+/** Hands a job to whatever runs jobs asynchronously (a self-invocation, a worker function, a queue). */
+export interface JobDispatcher {
+  /** Resolves once the runner has accepted the message; rejects if it could not be handed over. */
+  dispatch(message: DispatchMessage): Promise<void>;
+}
+
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+}
+
+export interface IdGenerator {
+  /** A new unguessable job id (at least 96 random bits). */
+  jobId(): string;
+  /** A new lease holder id: unique per run, so a stale runner cannot finish someone else's claim. */
+  leaseHolder(): string;
+}

@@ -1,0 +1,14 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock, IdGenerator } from './ports.js';
+
+/** The wall clock. */
+export const systemClock: Clock = { now: () => Date.now() };
+
+/**
+ * Ids from the operating system's CSPRNG: 128 bits, base64url (22 characters). A job id is the only key to
+ * a job besides its owner, so it must not be guessable; 128 bits is well above the 96 required.
+ */
+export const randomIds: IdGenerator = {
+  jobId: () => randomBytes(16).toString('base64url'),
+  leaseHolder: () => randomBytes(12).toString('base64url'),
+};

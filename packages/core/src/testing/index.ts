@@ -1,0 +1,7 @@
+/**
+ * Reference adapters for tests and local runs. Not exported from the production entry point, so a
+ * handler bundle never carries them.
+ */
+export { InMemoryJobDispatcher } from './in-memory-job-dispatcher.js';
+export { InMemoryJobStore } from './in-memory-job-store.js';
+export { ManualClock } from './manual-clock.js';

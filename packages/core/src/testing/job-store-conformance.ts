@@ -1,0 +1,304 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../errors.js';
+import type { Job } from '../job.js';
+import type { JobStore } from '../ports.js';
+import { ManualClock } from './manual-clock.js';
+
+export interface ConformanceSubject {
+  readonly store: JobStore;
+  /** Closes whatever the store holds open (clients, servers). */
+  readonly close?: () => Promise<void>;
+}
+
+/** Builds a fresh, empty store that reads time from `clock` (for updatedAt and expiry). */
+export type ConformanceFactory = (clock: ManualClock) => Promise<ConformanceSubject>;
+
+let sequence = 0;
+
+/** A queued job as submitJob would create it; ids are unique across the whole test run. */
+export function sampleJob(clock: ManualClock, overrides: Partial<Job> = {}): Job {
+  const now = new Date(clock.now()).toISOString();
+  sequence += 1;
+  return {
+    id: `job-${process.pid}-${sequence}-${Math.random().toString(36).slice(2, 10)}`,
+    operation: 'report.build',
+    operationVersion: 1,
+    input: { records: 1000, title: 'Quarterly — Q3 ✓', nested: { list: [1, 2.5, -3, null, true, 'x'] } },
+    owner: 'arn:aws:iam::111122223333:user/alice',
+    status: 'queued',
+    attempts: 0,
+    cancelRequested: false,
+    createdAt: now,
+    updatedAt: now,
+    expiresAt: new Date(clock.now() + 86_400_000).toISOString(),
+    ...overrides,
+  };
+}
+
+/**
+ * The JobStore contract, run unchanged against every adapter. Each test builds its own store from the
+ * factory, so the suite also runs against stores that share one server (tables are the factory's business).
+ */
+export function describeJobStoreConformance(name: string, factory: ConformanceFactory): void {
+  describe(`JobStore conformance: ${name}`, () => {
+    const withStore = (test: (store: JobStore, clock: ManualClock) => Promise<void>) => async () => {
+      const clock = new ManualClock();
+      const subject = await factory(clock);
+      try {
+        await test(subject.store, clock);
+      } finally {
+        await subject.close?.();
+      }
+    };
+
+    it(
+      'creates a job and reads it back exactly as written',
+      withStore(async (store, clock) => {
+        const job = sampleJob(clock, {
+          clientRequestId: 'req-1',
+          correlationId: 'corr-1',
+          checkpoint: { batch: 3, totals: { a: 1 } },
+        });
+        expect(await store.create(job)).toEqual({ created: true, job });
+        expect(await store.get(job.id)).toEqual(job);
+      }),
+    );
+
+    it(
+      'is create-if-absent by id',
+      withStore(async (store, clock) => {
+        const job = sampleJob(clock);
+        await store.create(job);
+        const again = await store.create({ ...job, input: { other: true } });
+        expect(again).toEqual({ created: false, job });
+        expect((await store.get(job.id))?.input).toEqual(job.input);
+      }),
+    );
+
+    it(
+      'is create-if-absent by owner and clientRequestId, and keys are scoped to their owner',
+      withStore(async (store, clock) => {
+        const first = sampleJob(clock, { clientRequestId: 'key-1' });
+        await store.create(first);
+        const second = await store.create(
+          sampleJob(clock, { clientRequestId: 'key-1', input: { other: 1 } }),
+        );
+        expect(second).toEqual({ created: false, job: first });
+        const otherOwner = sampleJob(clock, {
+          clientRequestId: 'key-1',
+          owner: 'arn:aws:iam::111122223333:user/bob',
+        });
+        expect((await store.create(otherOwner)).created).toBe(true);
+        const noKey = sampleJob(clock);
+        expect((await store.create(noKey)).created).toBe(true);
+      }),
+    );
+
+    it(
+      'lets exactly one of many racing creates with one key win',
+      withStore(async (store, clock) => {
+        const racers = Array.from({ length: 8 }, () => sampleJob(clock, { clientRequestId: 'race-key' }));
+        const results = await Promise.all(racers.map((job) => store.create(job)));
+        expect(results.filter((r) => r.created)).toHaveLength(1);
+        const winner = results.find((r) => r.created)?.job;
+        for (const result of results) expect(result.job.id).toBe(winner?.id);
+      }),
+    );
+
+    it(
+      'answers undefined for a job that does not exist',
+      withStore(async (store) => {
+        expect(await store.get('no-such-job')).toBeUndefined();
+        expect(await store.update('no-such-job', {}, { status: 'running' })).toBeUndefined();
+      }),
+    );
+
+    it(
+      'applies an update only when the expectation holds, and stamps updatedAt',
+      withStore(async (store, clock) => {
+        const job = sampleJob(clock);
+        await store.create(job);
+        clock.advance(5_000);
+        expect(await store.update(job.id, { status: 'running' }, { status: 'succeeded' })).toBeUndefined();
+        expect((await store.get(job.id))?.status).toBe('queued');
+
+        const lease = { holder: 'runner-a', expiresAt: new Date(clock.now() + 60_000).toISOString() };
+        const claimed = await store.update(
+          job.id,
+          { status: ['queued', 'running'], leaseHolder: null },
+          { status: 'running', lease, attempts: 1, startedAt: new Date(clock.now()).toISOString() },
+        );
+        expect(claimed).toMatchObject({ status: 'running', lease, attempts: 1 });
+        expect(claimed?.updatedAt).toBe(new Date(clock.now()).toISOString());
+        expect(await store.get(job.id)).toEqual(claimed);
+      }),
+    );
+
+    it(
+      'matches lease holder and lease expiry exactly, and removes fields set to null',
+      withStore(async (store, clock) => {
+        const job = sampleJob(clock);
+        await store.create(job);
+        const lease = { holder: 'runner-a', expiresAt: new Date(clock.now() + 1_000).toISOString() };
+        await store.update(
+          job.id,
+          { leaseHolder: null },
+          { status: 'running', lease, progress: { fraction: 0.5 } },
+        );
+
+        expect(
+          await store.update(job.id, { leaseHolder: null }, { progress: { fraction: 0.6 } }),
+        ).toBeUndefined();
+        expect(
+          await store.update(job.id, { leaseHolder: 'runner-b' }, { progress: { fraction: 0.6 } }),
+        ).toBeUndefined();
+        expect(
+          await store.update(
+            job.id,
+            { leaseHolder: 'runner-a', leaseExpiresAt: new Date(clock.now()).toISOString() },
+            { progress: { fraction: 0.6 } },
+          ),
+        ).toBeUndefined();
+        const moved = await store.update(
+          job.id,
+          { status: 'running', leaseHolder: 'runner-a', leaseExpiresAt: lease.expiresAt },
+          { progress: { fraction: 0.7, message: 'batch 7 of 10' }, checkpoint: { batch: 7 } },
+        );
+        expect(moved).toMatchObject({
+          progress: { fraction: 0.7, message: 'batch 7 of 10' },
+          checkpoint: { batch: 7 },
+        });
+
+        const finished = await store.update(
+          job.id,
+          { leaseHolder: 'runner-a' },
+          { status: 'succeeded', lease: null, checkpoint: null, result: { total: 42 } },
+        );
+        expect(finished?.lease).toBeUndefined();
+        expect(finished?.checkpoint).toBeUndefined();
+        expect(finished?.result).toEqual({ total: 42 });
+        const stored = await store.get(job.id);
+        expect(stored).toEqual(finished);
+        expect(stored && 'lease' in stored).toBe(false);
+      }),
+    );
+
+    it(
+      'lets exactly one of two racing claims win',
+      withStore(async (store, clock) => {
+        const job = sampleJob(clock);
+        await store.create(job);
+        const claim = (holder: string) =>
+          store.update(
+            job.id,
+            { status: 'queued', leaseHolder: null },
+            { status: 'running', lease: { holder, expiresAt: new Date(clock.now() + 60_000).toISOString() } },
+          );
+        const results = await Promise.all([claim('runner-a'), claim('runner-b')]);
+        const winners = results.filter((r) => r !== undefined);
+        expect(winners).toHaveLength(1);
+        expect((await store.get(job.id))?.lease?.holder).toBe(winners[0]?.lease?.holder);
+      }),
+    );
+
+    it(
+      'lets exactly one of many racing takeovers of an expired lease win',
+      withStore(async (store, clock) => {
+        const dead = { holder: 'dead-runner', expiresAt: new Date(clock.now() + 1_000).toISOString() };
+        const job = sampleJob(clock, { status: 'running', attempts: 1, lease: dead });
+        await store.create(job);
+        clock.advance(2_000);
+        const results = await Promise.all(
+          ['r1', 'r2', 'r3', 'r4', 'r5'].map((holder) =>
+            store.update(
+              job.id,
+              { status: 'running', leaseHolder: dead.holder, leaseExpiresAt: dead.expiresAt },
+              { attempts: 2, lease: { holder, expiresAt: new Date(clock.now() + 60_000).toISOString() } },
+            ),
+          ),
+        );
+        expect(results.filter((r) => r !== undefined)).toHaveLength(1);
+        expect((await store.get(job.id))?.attempts).toBe(2);
+      }),
+    );
+
+    it(
+      'treats an expired job as absent for get, update, create and list',
+      withStore(async (store, clock) => {
+        const owner = 'arn:aws:iam::111122223333:user/expiring';
+        const job = sampleJob(clock, {
+          owner,
+          clientRequestId: 'k',
+          expiresAt: new Date(clock.now() + 10_000).toISOString(),
+        });
+        await store.create(job);
+        clock.advance(10_000);
+        expect(await store.get(job.id)).toBeUndefined();
+        expect(await store.update(job.id, {}, { cancelRequested: true })).toBeUndefined();
+        expect((await store.listByOwner(owner, { limit: 10 })).jobs).toEqual([]);
+        const fresh = sampleJob(clock, { owner, clientRequestId: 'k' });
+        expect((await store.create(fresh)).created).toBe(true);
+      }),
+    );
+
+    it(
+      "lists only the owner's jobs, newest first, across pages without gaps or repeats",
+      withStore(async (store, clock) => {
+        const owner = 'arn:aws:iam::111122223333:role/lister';
+        const created: Job[] = [];
+        for (let i = 0; i < 7; i++) {
+          const job = sampleJob(clock, { owner });
+          await store.create(job);
+          created.push(job);
+          await store.create(sampleJob(clock, { owner: 'arn:aws:iam::111122223333:role/someone-else' }));
+          clock.advance(1_000);
+        }
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        let pages = 0;
+        do {
+          const page = await store.listByOwner(owner, { limit: 3, ...(cursor && { cursor }) });
+          for (const job of page.jobs) expect(job.owner).toBe(owner);
+          seen.push(...page.jobs.map((job) => job.id));
+          cursor = page.nextCursor;
+          pages++;
+        } while (cursor && pages < 10);
+        expect(seen).toEqual(created.map((job) => job.id).reverse());
+        expect(pages).toBe(3);
+      }),
+    );
+
+    it(
+      'refuses a cursor issued to another owner, and a forged one, with a ValidationError',
+      withStore(async (store, clock) => {
+        const alice = 'arn:aws:iam::111122223333:user/alice-cursor';
+        const bob = 'arn:aws:iam::111122223333:user/bob-cursor';
+        for (let i = 0; i < 3; i++) {
+          await store.create(sampleJob(clock, { owner: alice }));
+          await store.create(sampleJob(clock, { owner: bob }));
+          clock.advance(1_000);
+        }
+        const page = await store.listByOwner(alice, { limit: 1 });
+        expect(page.nextCursor).toBeTypeOf('string');
+        await expect(
+          store.listByOwner(bob, { limit: 1, cursor: page.nextCursor as string }),
+        ).rejects.toBeInstanceOf(ValidationError);
+        await expect(
+          store.listByOwner(alice, { limit: 1, cursor: 'bm90LWEtY3Vyc29y' }),
+        ).rejects.toBeInstanceOf(ValidationError);
+      }),
+    );
+
+    it(
+      'returns copies: changing a returned job does not change the stored one',
+      withStore(async (store, clock) => {
+        const job = sampleJob(clock);
+        const created = await store.create(job);
+        (created.job.input as Record<string, unknown>).records = -1;
+        const read = await store.get(job.id);
+        (read?.input as Record<string, unknown>).records = -2;
+        expect((await store.get(job.id))?.input).toEqual(job.input);
+      }),
+    );
+  });
+}

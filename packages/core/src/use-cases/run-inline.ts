@@ -1,0 +1,101 @@
+import { executeOperation } from '../execute-operation.js';
+import type { JobError, JobProgress, Json } from '../job.js';
+import { OperationAborted } from '../operation.js';
+import type { Clock } from '../ports.js';
+import type { Registry } from '../registry.js';
+
+export interface RunInlineDeps {
+  readonly registry: Registry;
+  readonly clock: Clock;
+}
+
+export interface RunInlineRequest {
+  readonly operation: string;
+  readonly input: unknown;
+}
+
+export interface RunInlineOptions {
+  /** How long the caller can wait: the door's budget (a margin under API Gateway's 29 s, or the client's wait). */
+  readonly deadlineMs: number;
+  /** How long the operation gets, once asked to hand over, to save its checkpoint and return. */
+  readonly graceMs?: number;
+  /** Aborts the run early, e.g. when the caller went away. */
+  readonly signal?: AbortSignal;
+  readonly requestId?: string;
+}
+
+export type InlineOutcome =
+  | { readonly kind: 'completed'; readonly output: Json }
+  | { readonly kind: 'failed'; readonly error: JobError }
+  /**
+   * The deadline came first. Everything needed to continue as a job: the validated input and, for an
+   * operation that checkpoints, where it got to. Submitting that as a job resumes rather than restarts.
+   */
+  | {
+      readonly kind: 'handoff';
+      readonly operation: string;
+      readonly input: Json;
+      readonly checkpoint?: Json;
+      readonly progress?: JobProgress;
+    };
+
+/**
+ * The synchronous path: runs an operation in the caller's own invocation, under a deadline. Input is
+ * validated first (ValidationError / UnknownOperation are thrown, as for a job). If the deadline comes
+ * before the operation finishes, its signal is aborted and the caller gets a handoff — never a timeout.
+ */
+export async function runInline(
+  deps: RunInlineDeps,
+  request: RunInlineRequest,
+  options: RunInlineOptions,
+): Promise<InlineOutcome> {
+  const { operation, input } = deps.registry.parseInput(request.operation, request.input);
+  const graceMs = options.graceMs ?? Math.min(1_000, Math.max(0, options.deadlineMs / 10));
+  const startedAt = deps.clock.now();
+  // The operation is asked to stop early enough that its grace still ends by the deadline.
+  const stopAt = startedAt + Math.max(0, options.deadlineMs - graceMs);
+  const controller = new AbortController();
+  const handoff = setTimeout(
+    () => controller.abort(new OperationAborted('handoff')),
+    Math.max(0, stopAt - startedAt),
+  );
+  const onCallerAbort = () => controller.abort(new OperationAborted('deadline'));
+  options.signal?.addEventListener('abort', onCallerAbort, { once: true });
+  if (options.signal?.aborted) onCallerAbort();
+
+  let checkpoint: Json | undefined;
+  let progress: JobProgress | undefined;
+  try {
+    const execution = await executeOperation(operation, input, {
+      resumeFrom: undefined,
+      attempt: 1,
+      jobId: options.requestId,
+      remainingTimeMs: () => Math.max(0, stopAt - deps.clock.now()),
+      onProgress: (fraction, message) => {
+        progress = { fraction, ...(message !== undefined && { message }) };
+      },
+      onCheckpoint: (state) => {
+        checkpoint = state;
+      },
+      controller,
+      graceMs,
+    });
+    switch (execution.kind) {
+      case 'returned':
+        return { kind: 'completed', output: execution.output };
+      case 'threw':
+        return { kind: 'failed', error: execution.error };
+      default: // 'aborted'
+        return {
+          kind: 'handoff',
+          operation: operation.name,
+          input,
+          ...(operation.policy.checkpoints && checkpoint !== undefined && { checkpoint }),
+          ...(progress !== undefined && { progress }),
+        };
+    }
+  } finally {
+    clearTimeout(handoff);
+    options.signal?.removeEventListener('abort', onCallerAbort);
+  }
+}

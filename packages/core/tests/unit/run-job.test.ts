@@ -1,0 +1,283 @@
+import { describe, expect, it } from 'vitest';
+import { type Job, runJob, submitJob } from '../../src/index.js';
+import type { ManualClock } from '../../src/testing/index.js';
+import { ALICE, harness } from '../fixtures/harness.js';
+import { expectedSum, flakyRuns, untilAbortedRuns } from '../fixtures/operations.js';
+
+describe('runJob', () => {
+  it('runs a queued job to succeeded in exactly 3 writes: create, claim, finish', async () => {
+    const { deps, store } = harness();
+    const { job } = await submitJob(deps, {
+      owner: ALICE,
+      operation: 'echo',
+      input: { message: 'ab', repeat: 2 },
+    });
+    const outcome = await runJob(deps, job.id);
+    expect(outcome).toMatchObject({
+      outcome: 'succeeded',
+      job: { status: 'succeeded', result: { echoed: 'abab' } },
+    });
+    const stored = (await store.get(job.id)) as Job;
+    expect(stored).toMatchObject({ attempts: 1, progress: { fraction: 1 } });
+    expect(stored.startedAt).toBeTypeOf('string');
+    expect(stored.finishedAt).toBeTypeOf('string');
+    expect(stored.lease).toBeUndefined();
+    expect(store.writes).toBe(3);
+  });
+
+  it('coalesces progress: a quick job that reports progress 50 times still costs 3 writes', async () => {
+    const { deps, store } = harness();
+    const { job } = await submitJob(deps, {
+      owner: ALICE,
+      operation: 'sum-batches',
+      input: { batches: 50, batchSize: 10, batchMs: 0 },
+    });
+    const outcome = await runJob(deps, job.id);
+    expect(outcome).toMatchObject({ outcome: 'succeeded', job: { result: { total: expectedSum(50, 10) } } });
+    expect(store.writes).toBe(3);
+    expect((await store.get(job.id))?.progress).toEqual({ fraction: 1, message: 'batch 50 of 50' });
+  });
+
+  it('writes progress of a long job at most once per interval', async () => {
+    const { deps, store } = harness({ clock: 'system' });
+    const { job } = await submitJob(deps, {
+      owner: ALICE,
+      operation: 'sum-batches',
+      input: { batches: 30, batchSize: 1, batchMs: 10 },
+    });
+    const seen: number[] = [];
+    const update = store.update.bind(store);
+    store.update = async (id, expected, changes) => {
+      if (changes.status === undefined) seen.push(Date.now());
+      return update(id, expected, changes);
+    };
+    const started = Date.now();
+    await runJob(deps, job.id, { progressIntervalMs: 100 });
+    const elapsed = Date.now() - started;
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.length).toBeLessThanOrEqual(Math.ceil(elapsed / 100) + 1);
+    for (let i = 1; i < seen.length; i++)
+      expect((seen[i] as number) - (seen[i - 1] as number)).toBeGreaterThanOrEqual(95);
+  });
+
+  it('treats a duplicate delivery as a no-op', async () => {
+    const { deps, store } = harness();
+    const { job } = await submitJob(deps, { owner: ALICE, operation: 'flaky', input: { succeedOn: 1 } });
+    flakyRuns.count = 0;
+    expect((await runJob(deps, job.id)).outcome).toBe('succeeded');
+    const writes = store.writes;
+    expect(await runJob(deps, job.id)).toEqual({ outcome: 'skipped', reason: 'not-claimable' });
+    expect(await runJob(deps, 'unknown-job')).toEqual({ outcome: 'skipped', reason: 'not-found' });
+    expect(flakyRuns.count).toBe(1);
+    expect(store.writes).toBe(writes);
+  });
+
+  it('runs a job once when two deliveries arrive at the same time', async () => {
+    const { deps } = harness();
+    const { job } = await submitJob(deps, { owner: ALICE, operation: 'flaky', input: { succeedOn: 1 } });
+    flakyRuns.count = 0;
+    const outcomes = await Promise.all([runJob(deps, job.id), runJob(deps, job.id), runJob(deps, job.id)]);
+    expect(outcomes.filter((o) => o.outcome === 'succeeded')).toHaveLength(1);
+    expect(outcomes.filter((o) => o.outcome === 'skipped')).toHaveLength(2);
+    expect(flakyRuns.count).toBe(1);
+  });
+
+  describe('lease expiry', () => {
+    /** A job claimed by a runner that then died: it holds a lease that nobody will release. */
+    async function jobOfDeadRunner() {
+      const h = harness();
+      const { job } = await submitJob(h.deps, { owner: ALICE, operation: 'flaky', input: { succeedOn: 1 } });
+      const clock = h.clock as ManualClock;
+      const lease = { holder: 'dead-runner', expiresAt: new Date(clock.now() + 60_000).toISOString() };
+      await h.store.update(job.id, { status: 'queued' }, { status: 'running', lease, attempts: 1 });
+      return { ...h, clock, job, lease };
+    }
+
+    it('leaves a running job alone while its lease holds', async () => {
+      const { deps, job, clock } = await jobOfDeadRunner();
+      clock.advance(59_999);
+      expect(await runJob(deps, job.id)).toEqual({ outcome: 'skipped', reason: 'not-claimable' });
+    });
+
+    it('takes over a job whose lease expired, as a new attempt, and completes it', async () => {
+      const { deps, job, clock, store, lease } = await jobOfDeadRunner();
+      clock.advance(60_000);
+      const outcome = await runJob(deps, job.id);
+      expect(outcome).toMatchObject({ outcome: 'succeeded', job: { attempts: 2, result: { attempt: 2 } } });
+      // The dead runner, should it wake, can no longer write: its lease is gone.
+      expect(await store.update(job.id, { leaseHolder: lease.holder }, { status: 'failed' })).toBeUndefined();
+      expect((await store.get(job.id))?.status).toBe('succeeded');
+    });
+
+    it('fails the job when its runners keep dying past maxAttempts', async () => {
+      const { deps, job, clock, store } = await jobOfDeadRunner();
+      await store.update(job.id, { status: 'running' }, { attempts: 3 });
+      clock.advance(60_000);
+      const outcome = await runJob(deps, job.id);
+      expect(outcome).toMatchObject({
+        outcome: 'failed',
+        job: { attempts: 4, error: { type: 'AttemptsExhausted', retryable: false } },
+      });
+    });
+
+    it('ends a job cancelled when its runner died after a cancel was requested', async () => {
+      const { deps, job, clock, store } = await jobOfDeadRunner();
+      await store.update(job.id, { status: 'running' }, { cancelRequested: true });
+      clock.advance(60_000);
+      expect((await runJob(deps, job.id)).outcome).toBe('cancelled');
+    });
+  });
+
+  describe('retry policy', () => {
+    it('requeues a retryable error below maxAttempts and dispatches the next hop', async () => {
+      const { deps, dispatcher, drain } = harness();
+      const { job } = await submitJob(deps, { owner: ALICE, operation: 'flaky', input: { succeedOn: 3 } });
+      const outcomes = await drain();
+      expect(outcomes.map((o) => o.outcome)).toEqual(['requeued', 'requeued', 'succeeded']);
+      expect(outcomes[0]).toMatchObject({
+        reason: 'retry',
+        nextHop: 1,
+        job: { status: 'queued', attempts: 2, error: { type: 'UpstreamUnavailable', retryable: true } },
+      });
+      expect(outcomes[2]).toMatchObject({ job: { attempts: 3, result: { attempt: 3 } } });
+      expect(outcomes[2] && 'job' in outcomes[2] && outcomes[2].job.error).toBeUndefined();
+      expect(dispatcher.dispatched.map((m) => [m.jobId, m.hop])).toEqual([
+        [job.id, 0],
+        [job.id, 1],
+        [job.id, 2],
+      ]);
+    });
+
+    it('fails a retryable error at maxAttempts', async () => {
+      const { deps, drain } = harness();
+      await submitJob(deps, { owner: ALICE, operation: 'flaky', input: { succeedOn: 4 } });
+      const outcomes = await drain();
+      expect(outcomes.map((o) => o.outcome)).toEqual(['requeued', 'requeued', 'failed']);
+      expect(outcomes[2]).toMatchObject({ job: { attempts: 3, error: { type: 'UpstreamUnavailable' } } });
+    });
+
+    it('fails a non-retryable error at once, and an invalid result as InvalidOutput', async () => {
+      const { deps, drain } = harness();
+      await submitJob(deps, { owner: ALICE, operation: 'rejects', input: {} });
+      await submitJob(deps, { owner: ALICE, operation: 'bad-output', input: {} });
+      const outcomes = await drain();
+      expect(outcomes).toMatchObject([
+        { outcome: 'failed', job: { attempts: 1, error: { type: 'MalformedRecord', retryable: false } } },
+        { outcome: 'failed', job: { error: { type: 'InvalidOutput', retryable: false } } },
+      ]);
+    });
+
+    it('marks the job failed when the retry cannot be dispatched: nothing is left queued', async () => {
+      const { deps, dispatcher, store } = harness();
+      const { job } = await submitJob(deps, { owner: ALICE, operation: 'flaky', input: { succeedOn: 2 } });
+      dispatcher.failNext(new Error('throttled'));
+      const outcome = await runJob(deps, job.id);
+      expect(outcome).toMatchObject({ outcome: 'failed', job: { error: { type: 'DispatchFailed' } } });
+      expect((await store.get(job.id))?.status).toBe('failed');
+    });
+  });
+
+  describe('continuation', () => {
+    it('hands a checkpointing job over when its invocation runs short, and completes it from checkpoints', async () => {
+      const { deps, dispatcher, drain } = harness({ clock: 'system' });
+      const input = { batches: 24, batchSize: 5, batchMs: 10 };
+      const { job } = await submitJob(deps, { owner: ALICE, operation: 'sum-batches', input });
+      // Each invocation has 150 ms and hands over 100 ms before its end: ~5 batches per hop.
+      const outcomes = await drain({ remainingTimeMs: () => 150, handoffMarginMs: 100, abortGraceMs: 500 });
+      const last = outcomes.at(-1);
+      expect(last).toMatchObject({ outcome: 'succeeded', job: { result: { total: expectedSum(24, 5) } } });
+      const continuations = outcomes.filter((o) => o.outcome === 'requeued');
+      expect(continuations.length).toBeGreaterThanOrEqual(2);
+      for (const c of continuations)
+        expect(c).toMatchObject({ reason: 'continuation', job: { attempts: 1 } });
+      // Each hop resumed where the last stopped: the result counts the resumes, the dispatcher the hops.
+      const resumes = last && 'job' in last ? (last.job.result as { resumes: number }).resumes : -1;
+      expect(resumes).toBe(continuations.length);
+      expect(dispatcher.dispatched.map((m) => [m.jobId, m.hop])).toEqual(
+        outcomes.map((_, hop) => [job.id, hop]),
+      );
+      expect(last && 'job' in last && last.job.checkpoint).toBeUndefined();
+    });
+
+    it('saves the checkpoint and progress with the requeue', async () => {
+      const { deps, store } = harness({ clock: 'system' });
+      const { job } = await submitJob(deps, {
+        owner: ALICE,
+        operation: 'sum-batches',
+        input: { batches: 100, batchSize: 1, batchMs: 10 },
+      });
+      const outcome = await runJob(deps, job.id, { remainingTimeMs: () => 150, handoffMarginMs: 100 });
+      expect(outcome).toMatchObject({ outcome: 'requeued', reason: 'continuation', nextHop: 1 });
+      const stored = (await store.get(job.id)) as Job;
+      const checkpoint = stored.checkpoint as { next: number };
+      expect(stored.status).toBe('queued');
+      expect(checkpoint.next).toBeGreaterThan(0);
+      expect(stored.progress?.fraction).toBeCloseTo(checkpoint.next / 100);
+    });
+
+    it('fails with MaxHopsExceeded instead of hopping forever', async () => {
+      const { deps, drain } = harness({ clock: 'system' });
+      await submitJob(deps, {
+        owner: ALICE,
+        operation: 'sum-batches',
+        input: { batches: 200, batchSize: 1, batchMs: 10 },
+      });
+      const outcomes = await drain({ remainingTimeMs: () => 120, handoffMarginMs: 100, maxHops: 2 });
+      expect(outcomes.map((o) => o.outcome)).toEqual(['requeued', 'requeued', 'failed']);
+      expect(outcomes[2]).toMatchObject({ job: { error: { type: 'MaxHopsExceeded', retryable: false } } });
+      // The work done so far is kept: the checkpoint stays on the failed job.
+      expect(outcomes[2] && 'job' in outcomes[2] && outcomes[2].job.checkpoint).toBeTruthy();
+    });
+  });
+
+  it('fails a job that outruns its time budget', async () => {
+    const { deps, store } = harness({ clock: 'system' });
+    const { job } = await submitJob(deps, { owner: ALICE, operation: 'until-aborted', input: {} });
+    // Started long ago: the budget (60 s) is already spent when this delivery arrives.
+    await store.update(job.id, {}, { startedAt: new Date(Date.now() - 61_000).toISOString() });
+    untilAbortedRuns.count = 0;
+    expect(await runJob(deps, job.id)).toMatchObject({
+      outcome: 'failed',
+      job: { error: { type: 'TimeBudgetExceeded', retryable: false } },
+    });
+    expect(untilAbortedRuns.count).toBe(0);
+
+    const second = await submitJob(deps, { owner: ALICE, operation: 'until-aborted', input: {} });
+    await store.update(second.job.id, {}, { startedAt: new Date(Date.now() - 59_950).toISOString() });
+    expect(await runJob(deps, second.job.id)).toMatchObject({
+      outcome: 'failed',
+      job: { error: { type: 'TimeBudgetExceeded' } },
+    });
+    expect(untilAbortedRuns.count).toBe(1);
+  });
+
+  it('fails, without running, a job whose operation was removed or changed version', async () => {
+    const { deps, store } = harness();
+    const { job } = await submitJob(deps, { owner: ALICE, operation: 'echo', input: { message: 'x' } });
+    const renamed = { ...(await store.get(job.id)), id: 'renamed', operation: 'gone' } as Job;
+    await store.create(renamed);
+    const bumped = { ...(await store.get(job.id)), id: 'bumped', operationVersion: 2 } as Job;
+    await store.create(bumped);
+    expect(await runJob(deps, 'renamed')).toMatchObject({
+      outcome: 'failed',
+      job: { error: { type: 'UnknownOperation' } },
+    });
+    expect(await runJob(deps, 'bumped')).toMatchObject({
+      outcome: 'failed',
+      job: { error: { type: 'OperationVersionMismatch' } },
+    });
+  });
+
+  it('reports lease-lost and records nothing when another runner took the job over mid-run', async () => {
+    const { deps, store } = harness({ clock: 'system' });
+    const { job } = await submitJob(deps, { owner: ALICE, operation: 'until-aborted', input: { stepMs: 2 } });
+    const running = runJob(deps, job.id, { cancelPollMs: 10 });
+    let stored: Job | undefined;
+    do stored = await store.get(job.id);
+    while (stored?.status !== 'running');
+    const usurper = { holder: 'usurper', expiresAt: new Date(Date.now() + 60_000).toISOString() };
+    await store.update(job.id, { status: 'running' }, { lease: usurper });
+    expect(await running).toEqual({ outcome: 'lease-lost', jobId: job.id });
+    expect(await store.get(job.id)).toMatchObject({ status: 'running', lease: usurper });
+  });
+});
