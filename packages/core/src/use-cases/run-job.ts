@@ -1,5 +1,15 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PayloadTooLarge } from '../errors.js';
 import { executeOperation } from '../execute-operation.js';
-import { isExpired, isLeaseExpired, type Job, type JobError, type JobProgress, type Json } from '../job.js';
+import {
+  isExpired,
+  isLeaseExpired,
+  type Job,
+  type JobError,
+  type JobLease,
+  type JobProgress,
+  type Json,
+} from '../job.js';
 import { type AbortCause, type AnyOperation, OperationAborted } from '../operation.js';
 import type { Clock, IdGenerator, JobDispatcher, JobStore } from '../ports.js';
 import type { Registry } from '../registry.js';
@@ -35,8 +45,19 @@ export interface RunJobOptions {
   readonly cancelPollMs?: number;
   /** How long an aborted operation gets to return before the runner stops waiting. */
   readonly abortGraceMs?: number;
-  /** The lease outlives the invocation by this much, so a killed invocation's job is soon claimable again. */
+  /**
+   * A lease lasts this long and the runner renews it every third of it (one write each). If the runner dies,
+   * its job is claimable again within this time. Jobs shorter than a third of it pay no renewal write.
+   */
+  readonly leaseTtlMs?: number;
+  /** A lease never outlives the invocation (or the time budget) by more than this. */
   readonly leaseSlackMs?: number;
+  /**
+   * A delivery that finds the job running under a lease that lapses within this long waits for it, then
+   * claims the job if nobody renewed it: the retry of a crashed invocation recovers the job instead of
+   * skipping it. 0 (the default) never waits; the async worker sets it to about a lease's length.
+   */
+  readonly leaseWaitMs?: number;
 }
 
 const DEFAULTS = {
@@ -46,7 +67,9 @@ const DEFAULTS = {
   progressIntervalMs: 1_000,
   cancelPollMs: 5_000,
   abortGraceMs: 2_000,
+  leaseTtlMs: 60_000,
   leaseSlackMs: 1_000,
+  leaseWaitMs: 0,
 } satisfies Omit<RunJobOptions, 'remainingTimeMs'>;
 
 export type RunJobOutcome =
@@ -75,7 +98,9 @@ export async function runJob(
   options: RunJobOptions = {},
 ): Promise<RunJobOutcome> {
   const settings = { ...DEFAULTS, ...stripUndefined(options) };
-  const job = await deps.store.get(jobId);
+  const found = await deps.store.get(jobId);
+  if (!found) return { outcome: 'skipped', reason: 'not-found' };
+  const job = await waitForLapsingLease(deps, found, settings.leaseWaitMs, options.remainingTimeMs);
   if (!job) return { outcome: 'skipped', reason: 'not-found' };
 
   const now = deps.clock.now();
@@ -87,10 +112,12 @@ export async function runJob(
     Date.parse(job.startedAt ?? new Date(now).toISOString()) + (operation?.policy.timeBudgetMs ?? 0);
   const invocationEndsAt = now + (options.remainingTimeMs?.() ?? Math.max(0, budgetEndsAt - now));
   const holder = deps.ids.leaseHolder();
-  const lease = {
+  const leaseLimit = Math.min(invocationEndsAt, budgetEndsAt) + settings.leaseSlackMs;
+  const leaseFrom = (at: number) => ({
     holder,
-    expiresAt: new Date(Math.min(invocationEndsAt, budgetEndsAt) + settings.leaseSlackMs).toISOString(),
-  };
+    expiresAt: new Date(Math.min(at + settings.leaseTtlMs, leaseLimit)).toISOString(),
+  });
+  const lease = leaseFrom(now);
   const takingOver = job.status === 'running';
   const claimed = takingOver
     ? await deps.store.update(
@@ -113,7 +140,7 @@ export async function runJob(
       );
   if (!claimed) return { outcome: 'skipped', reason: 'claim-lost' };
 
-  const run = new JobRun(deps, settings, claimed, holder);
+  const run = new JobRun(deps, settings, claimed, holder, leaseFrom);
   // Jobs that cannot run at all are failed here, after the claim: queued → failed is not a transition.
   if (!operation)
     return run.fail(unrunnable('UnknownOperation', `Operation '${job.operation}' is not registered.`));
@@ -138,6 +165,25 @@ export async function runJob(
     budgetEndsAt,
     invocationEndsAt,
   });
+}
+
+/**
+ * If the job is running under a lease that lapses soon — and before this invocation must end — waits for
+ * it and reads the job again. A crashed runner's lease then lapses and this delivery can take over; a live
+ * runner renews its lease meanwhile and this delivery skips.
+ */
+async function waitForLapsingLease(
+  deps: RunJobDeps,
+  job: Job,
+  leaseWaitMs: number,
+  remainingTimeMs: (() => number) | undefined,
+): Promise<Job | undefined> {
+  if (job.status !== 'running' || !job.lease || leaseWaitMs <= 0) return job;
+  const waitMs = Date.parse(job.lease.expiresAt) - deps.clock.now() + 1;
+  if (waitMs <= 0 || waitMs > leaseWaitMs || waitMs >= (remainingTimeMs?.() ?? Number.POSITIVE_INFINITY))
+    return job;
+  await sleep(waitMs);
+  return deps.store.get(job.id);
 }
 
 function lookUp(registry: Registry, job: Job): AnyOperation | undefined {
@@ -176,6 +222,7 @@ class JobRun {
     private readonly settings: Settings,
     claimed: Job,
     private readonly holder: string,
+    private readonly leaseFrom: (at: number) => JobLease,
   ) {
     this.job = claimed;
     this.lastWriteAt = deps.clock.now();
@@ -193,6 +240,9 @@ class JobRun {
     if (operation.policy.checkpoints)
       abortAt(limits.invocationEndsAt - this.settings.handoffMarginMs, 'handoff');
     const poll = setInterval(() => void this.pollForCancel(), this.settings.cancelPollMs);
+    const renewal = setInterval(() => {
+      this.writes = this.writes.then(() => this.renewLease());
+    }, this.settings.leaseTtlMs / 3);
 
     try {
       const execution = await executeOperation(operation, this.job.input, {
@@ -214,6 +264,7 @@ class JobRun {
       });
       for (const timer of timers) clearTimeout(timer);
       clearInterval(poll);
+      clearInterval(renewal);
       await this.settleWrites();
 
       switch (execution.kind) {
@@ -236,6 +287,7 @@ class JobRun {
     } finally {
       for (const timer of timers) clearTimeout(timer);
       clearInterval(poll);
+      clearInterval(renewal);
       clearTimeout(this.flushTimer);
     }
   }
@@ -264,18 +316,25 @@ class JobRun {
     status: 'succeeded' | 'failed' | 'cancelled',
     changes: { result?: Json; error?: JobError | null; progress?: JobProgress; checkpoint?: Json | null },
   ): Promise<RunJobOutcome> {
-    const finished = await transition(
-      this.deps.store,
-      this.job,
-      status,
-      {
-        ...this.unwritten(),
-        ...changes,
-        lease: null,
-        finishedAt: new Date(this.deps.clock.now()).toISOString(),
-      },
-      { leaseHolder: this.holder },
-    );
+    let finished: Job | undefined;
+    try {
+      finished = await transition(
+        this.deps.store,
+        this.job,
+        status,
+        {
+          ...this.unwritten(),
+          ...changes,
+          lease: null,
+          finishedAt: new Date(this.deps.clock.now()).toISOString(),
+        },
+        { leaseHolder: this.holder },
+      );
+    } catch (error) {
+      // A result (or checkpoint) the store cannot hold fails the job, with a reason; the store wrote nothing.
+      if (!(error instanceof PayloadTooLarge) || status === 'failed') throw error;
+      return this.fail({ type: 'PayloadTooLarge', message: error.message, retryable: false });
+    }
     if (!finished) return { outcome: 'lease-lost', jobId: this.job.id };
     return { outcome: status, job: finished };
   }
@@ -293,13 +352,19 @@ class JobRun {
         retryable: false,
       });
     }
-    const requeued = await transition(
-      this.deps.store,
-      this.job,
-      'queued',
-      { ...this.unwritten(), ...changes, lease: null },
-      { leaseHolder: this.holder },
-    );
+    let requeued: Job | undefined;
+    try {
+      requeued = await transition(
+        this.deps.store,
+        this.job,
+        'queued',
+        { ...this.unwritten(), ...changes, lease: null },
+        { leaseHolder: this.holder },
+      );
+    } catch (error) {
+      if (!(error instanceof PayloadTooLarge)) throw error;
+      return this.fail({ type: 'PayloadTooLarge', message: error.message, retryable: false });
+    }
     if (!requeued) return { outcome: 'lease-lost', jobId: this.job.id };
     try {
       await this.deps.dispatcher.dispatch({
@@ -361,13 +426,30 @@ class JobRun {
     if (changes.progress === undefined && changes.checkpoint === undefined) return;
     this.lastWriteAt = this.deps.clock.now();
     const stored = await this.deps.store
-      .update(this.job.id, { status: 'running', leaseHolder: this.holder }, changes)
+      // Every progress write renews the lease too: it costs nothing more.
+      .update(
+        this.job.id,
+        { status: 'running', leaseHolder: this.holder },
+        { ...changes, lease: this.leaseFrom(this.lastWriteAt) },
+      )
       .catch(() => {
         // A failed progress write is not fatal: put the changes back for the next write or the final one.
         this.pendingProgress ??= changes.progress;
         if (changes.checkpoint !== undefined) this.pendingCheckpoint ??= { value: changes.checkpoint };
         return this.job;
       });
+    this.observe(stored);
+  }
+
+  /** Keeps the lease alive for a long run; skipped when a progress write renewed it recently. */
+  private async renewLease(): Promise<void> {
+    if (this.controller.signal.aborted) return;
+    const now = this.deps.clock.now();
+    if (now - this.lastWriteAt < this.settings.leaseTtlMs / 3) return;
+    this.lastWriteAt = now;
+    const stored = await this.deps.store
+      .update(this.job.id, { status: 'running', leaseHolder: this.holder }, { lease: this.leaseFrom(now) })
+      .catch(() => this.job);
     this.observe(stored);
   }
 

@@ -1,5 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { type Job, runJob, submitJob } from '../../src/index.js';
+import { cancelJob, type Job, PayloadTooLarge, runJob, submitJob } from '../../src/index.js';
 import type { ManualClock } from '../../src/testing/index.js';
 import { ALICE, harness } from '../fixtures/harness.js';
 import { expectedSum, flakyRuns, untilAbortedRuns } from '../fixtures/operations.js';
@@ -128,6 +129,59 @@ describe('runJob', () => {
     });
   });
 
+  describe('lease renewal and recovery', () => {
+    it('renews the lease of a long run, so it never lapses while the runner lives', async () => {
+      const { deps, store } = harness({ clock: 'system' });
+      const { job } = await submitJob(deps, {
+        owner: ALICE,
+        operation: 'sum-batches',
+        input: { batches: 25, batchSize: 1, batchMs: 10 },
+      });
+      const expiries = new Set<string>();
+      const running = runJob(deps, job.id, { leaseTtlMs: 60, progressIntervalMs: 60_000 });
+      let stored: Job | undefined;
+      do {
+        stored = await store.get(job.id);
+        if (stored?.status === 'running' && stored.lease) {
+          expect(Date.parse(stored.lease.expiresAt)).toBeGreaterThan(Date.now());
+          expiries.add(stored.lease.expiresAt);
+        }
+        await sleep(5);
+      } while (stored?.status !== 'succeeded');
+      expect((await running).outcome).toBe('succeeded');
+      expect(expiries.size).toBeGreaterThanOrEqual(3);
+    });
+
+    it('waits for a lapsing lease of a dead runner and recovers the job (the retry of a crashed invocation)', async () => {
+      const { deps, store } = harness({ clock: 'system' });
+      const { job } = await submitJob(deps, { owner: ALICE, operation: 'flaky', input: { succeedOn: 1 } });
+      const lease = { holder: 'crashed', expiresAt: new Date(Date.now() + 150).toISOString() };
+      await store.update(job.id, { status: 'queued' }, { status: 'running', lease, attempts: 1 });
+      expect(await runJob(deps, job.id)).toEqual({ outcome: 'skipped', reason: 'not-claimable' });
+      const outcome = await runJob(deps, job.id, { leaseWaitMs: 1_000 });
+      expect(outcome).toMatchObject({ outcome: 'succeeded', job: { attempts: 2 } });
+    });
+
+    it('skips, after waiting, a job whose live runner renewed its lease (a duplicate delivery)', async () => {
+      const { deps, store } = harness({ clock: 'system' });
+      const { job } = await submitJob(deps, {
+        owner: ALICE,
+        operation: 'until-aborted',
+        input: { stepMs: 2 },
+      });
+      untilAbortedRuns.count = 0;
+      const live = runJob(deps, job.id, { leaseTtlMs: 90, cancelPollMs: 10 });
+      while ((await store.get(job.id))?.status !== 'running') await sleep(2);
+      expect(await runJob(deps, job.id, { leaseWaitMs: 200 })).toEqual({
+        outcome: 'skipped',
+        reason: 'not-claimable',
+      });
+      await cancelJob(deps, { owner: ALICE, jobId: job.id });
+      expect((await live).outcome).toBe('cancelled');
+      expect(untilAbortedRuns.count).toBe(1);
+    });
+  });
+
   describe('retry policy', () => {
     it('requeues a retryable error below maxAttempts and dispatches the next hop', async () => {
       const { deps, dispatcher, drain } = harness();
@@ -228,6 +282,26 @@ describe('runJob', () => {
       // The work done so far is kept: the checkpoint stays on the failed job.
       expect(outcomes[2] && 'job' in outcomes[2] && outcomes[2].job.checkpoint).toBeTruthy();
     });
+  });
+
+  it('fails a job whose result the store cannot hold, instead of crashing the runner', async () => {
+    const { deps, store } = harness();
+    const update = store.update.bind(store);
+    store.update = async (id, expected, changes) => {
+      const size = JSON.stringify(changes.result ?? null).length;
+      if (size > 10) throw new PayloadTooLarge('The result', size, 10);
+      return update(id, expected, changes);
+    };
+    const { job } = await submitJob(deps, {
+      owner: ALICE,
+      operation: 'echo',
+      input: { message: 'a long message' },
+    });
+    expect(await runJob(deps, job.id)).toMatchObject({
+      outcome: 'failed',
+      job: { error: { type: 'PayloadTooLarge', retryable: false } },
+    });
+    expect((await store.get(job.id))?.result).toBeUndefined();
   });
 
   it('fails a job that outruns its time budget', async () => {
