@@ -1,4 +1,3 @@
-import { defaultServerConditions } from 'vite';
 import { defineProject } from 'vitest/config';
 
 /**
@@ -6,7 +5,8 @@ import { defineProject } from 'vitest/config';
  * `@baton/source` export condition, so tests never need a build first.
  */
 export function packageProject(name: string, options: { integrationTimeoutMs?: number } = {}) {
-  const conditions = ['@baton/source', ...defaultServerConditions];
+  // Not 'module': it would hand Node the AWS SDK's extension-less dist-es files, which Node cannot load.
+  const conditions = ['@baton/source', 'node', 'development|production'];
   return defineProject({
     resolve: { conditions },
     ssr: { resolve: { conditions } },

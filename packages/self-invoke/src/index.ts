@@ -1,0 +1,9 @@
+export { type JobRunEvent, JobRunEventSchema, looksLikeJobRunEvent, toJobRunEvent } from './job-run-event.js';
+export { createJobWorker, type JobWorkerOptions, type JobWorkerResult } from './job-worker.js';
+export {
+  LambdaJobDispatcher,
+  type LambdaJobDispatcherOptions,
+  ownFunctionName,
+  sharedLambdaClient,
+} from './lambda-job-dispatcher.js';
+export { withJobWorker } from './with-job-worker.js';

@@ -1,0 +1,120 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  type Clock,
+  type IdGenerator,
+  type JobStore,
+  type Registry,
+  type RunJobOptions,
+  type RunJobOutcome,
+  randomIds,
+  runJob,
+  systemClock,
+} from '@baton/core';
+import type { Context } from 'aws-lambda';
+import { JobRunEventSchema } from './job-run-event.js';
+import { LambdaJobDispatcher, sharedLambdaClient } from './lambda-job-dispatcher.js';
+
+export interface JobWorkerOptions
+  extends Pick<
+    RunJobOptions,
+    'maxHops' | 'handoffMarginMs' | 'progressIntervalMs' | 'cancelPollMs' | 'abortGraceMs' | 'leaseTtlMs'
+  > {
+  readonly registry: Registry;
+  readonly store: JobStore;
+  readonly logger?: Logger;
+  readonly client?: LambdaClient;
+  readonly clock?: Clock;
+  readonly ids?: IdGenerator;
+}
+
+export type JobWorkerResult =
+  | { readonly handled: false; readonly reason: 'malformed-event' }
+  | {
+      readonly handled: true;
+      readonly jobId: string;
+      readonly hop: number;
+      readonly outcome: RunJobOutcome['outcome'];
+    };
+
+/**
+ * The async door's inbound half: a Lambda handler for job-run events. It validates the event, runs the job
+ * (a duplicate delivery is a logged no-op), and — when the job must continue or retry — invokes its own
+ * function for the next hop, so continuation hops are always self-invocations. A malformed event is logged
+ * and dropped (retrying it could never help); a store failure is thrown, so that Lambda retries the event.
+ */
+export function createJobWorker(options: JobWorkerOptions) {
+  const logger = options.logger ?? new Logger({ serviceName: 'baton' });
+  const client = options.client ?? sharedLambdaClient();
+  const clock = options.clock ?? systemClock;
+  const ids = options.ids ?? randomIds;
+  const leaseTtlMs = options.leaseTtlMs ?? 60_000;
+
+  return async function runJobFromEvent(event: unknown, context: Context): Promise<JobWorkerResult> {
+    logger.resetKeys();
+    logger.addContext(context);
+    const parsed = JobRunEventSchema.safeParse(event);
+    if (!parsed.success) {
+      logger.error('Dropped a malformed job-run event', {
+        issues: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+      });
+      return { handled: false, reason: 'malformed-event' };
+    }
+    const { jobId, hop, correlationId } = parsed.data;
+    if (correlationId) logger.setCorrelationId(correlationId);
+    logger.appendKeys({ jobId, hop });
+
+    const dispatcher = new LambdaJobDispatcher({ client, functionName: context.functionName });
+    const outcome = await runJob(
+      { registry: options.registry, store: options.store, dispatcher, clock, ids },
+      jobId,
+      {
+        hop,
+        remainingTimeMs: () => context.getRemainingTimeInMillis(),
+        // A retry of a crashed invocation may arrive while the dead runner's lease still runs: wait it out.
+        leaseWaitMs: leaseTtlMs + 2_000,
+        leaseTtlMs,
+        ...definedOnly({
+          maxHops: options.maxHops,
+          handoffMarginMs: options.handoffMarginMs,
+          progressIntervalMs: options.progressIntervalMs,
+          cancelPollMs: options.cancelPollMs,
+          abortGraceMs: options.abortGraceMs,
+        }),
+      },
+    );
+    logOutcome(logger, outcome);
+    return { handled: true, jobId, hop, outcome: outcome.outcome };
+  };
+}
+
+function logOutcome(logger: Logger, outcome: RunJobOutcome): void {
+  switch (outcome.outcome) {
+    case 'skipped':
+      logger.info('Duplicate or stale delivery: nothing to do', { reason: outcome.reason });
+      return;
+    case 'lease-lost':
+      logger.warn('Another runner took the job over; this run recorded nothing');
+      return;
+    case 'requeued':
+      logger.info(`Job passed on to hop ${outcome.nextHop}`, {
+        operation: outcome.job.operation,
+        reason: outcome.reason,
+        attempt: outcome.job.attempts,
+        progress: outcome.job.progress?.fraction,
+      });
+      return;
+    case 'failed':
+      logger.error('Job failed', { operation: outcome.job.operation, error: outcome.job.error });
+      return;
+    default:
+      logger.info(`Job ${outcome.outcome}`, {
+        operation: outcome.job.operation,
+        attempt: outcome.job.attempts,
+      });
+  }
+}
+
+function definedOnly<T extends Record<string, unknown>>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
