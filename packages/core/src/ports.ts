@@ -27,12 +27,15 @@ export interface ListJobsQuery {
  *
  * Contract (checked by the conformance suite):
  * - `create` is create-if-absent: by id, and — when the job has a clientRequestId — by (owner, clientRequestId).
- *   Two racing creates with one key yield one job.
+ *   Two racing creates with one key yield one job. Callers use the job returned, whose id may differ from the
+ *   one passed in (a store without transactions may complete an earlier, interrupted create under its id).
  * - `get` is strongly consistent; an expired job (expiresAt ≤ now) is absent, whether or not it was deleted.
  * - `update` applies `changes` only if the stored job meets `expected`, atomically, sets updatedAt, and
  *   returns the job as stored after the write; `undefined` if it is absent or the expectation failed.
  * - `listByOwner` returns only that owner's unexpired jobs, newest first. A cursor is opaque and valid only
  *   for the owner it was issued to: any other cursor is a ValidationError, never another owner's page.
+ *   Listing may lag writes slightly (a secondary index is eventually consistent); `get` never does.
+ * - `null` in JobChanges removes a field, so a JSON `null` result is stored as no result.
  */
 export interface JobStore {
   create(job: Job): Promise<CreateJobResult>;

@@ -1,0 +1,207 @@
+/**
+ * The jobs table, in one place: key names, the owner index, the TTL attribute, how a job and an
+ * idempotency reservation become items, and how to create the table. The local stack and the CDK app
+ * build the table from these constants, so the cloud and a laptop cannot drift apart.
+ */
+import { createHash } from 'node:crypto';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { Job, Json } from '@baton/core';
+
+export const jobsTable = Object.freeze({
+  /** The partition key (S): `job#<id>` for a job, `req#<hash>` for an idempotency reservation. No sort key. */
+  partitionKey: 'pk',
+  /** Lists one owner's jobs, newest first. Sparse: only job items carry its keys. */
+  ownerIndex: 'byOwner',
+  /** The owner index's partition key (S): the job's owner, stored as the job's own `owner` attribute. */
+  ownerKey: 'owner',
+  /** The owner index's sort key (S): `<createdAt>#<id>`, so that jobs created in the same millisecond keep an order. */
+  ownerSortKey: 'createdAtId',
+  /**
+   * Epoch milliseconds of expiresAt (N). Reads and conditions compare with it, because TTL deletes lazily
+   * and only to the second. Projected into the owner index so that a listing filters expired jobs there.
+   */
+  expiresAtMs: 'expiresAtMs',
+  /** DynamoDB's TTL attribute (N, epoch seconds, rounded up so an item is never deleted before it expires). */
+  ttl: 'ttl',
+});
+
+const JOB_PREFIX = 'job#';
+const RESERVATION_PREFIX = 'req#';
+
+/** Stored as JSON text, not as DynamoDB maps: see `toJobItem`. */
+const JSON_ATTRIBUTES = ['input', 'checkpoint', 'result'] as const;
+const INTERNAL_ATTRIBUTES = [
+  jobsTable.partitionKey,
+  jobsTable.ownerSortKey,
+  jobsTable.expiresAtMs,
+  jobsTable.ttl,
+] as const;
+
+export type Item = Record<string, unknown>;
+
+export const jobKey = (id: string) => ({ [jobsTable.partitionKey]: `${JOB_PREFIX}${id}` });
+
+export const jobIdOfKey = (partitionKey: string): string => partitionKey.slice(JOB_PREFIX.length);
+
+/**
+ * An idempotency key is hashed so that the item key has a fixed size whatever the owner and key look like;
+ * the NUL separator keeps ("a", "bc") and ("ab", "c") apart.
+ */
+export const reservationKey = (owner: string, clientRequestId: string) => ({
+  [jobsTable.partitionKey]: `${RESERVATION_PREFIX}${createHash('sha256').update(`${owner}\u0000${clientRequestId}`).digest('base64url')}`,
+});
+
+export const ownerSortKeyOf = (createdAt: string, id: string): string => `${createdAt}#${id}`;
+
+/** Epoch milliseconds of an ISO-8601 instant; an unparseable one is a bug in the caller, not a job that never expires. */
+export function instantMs(iso: string, what: string): number {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) throw new TypeError(`${what} must be an ISO-8601 instant, got '${iso}'.`);
+  return ms;
+}
+
+const expiryAttributes = (expiresAtMs: number) => ({
+  [jobsTable.expiresAtMs]: expiresAtMs,
+  [jobsTable.ttl]: Math.ceil(expiresAtMs / 1000),
+});
+
+/**
+ * A job as an item: its own attributes, plus the key, the owner index's sort key and the expiry
+ * attributes. input, checkpoint and result are JSON text because DynamoDB's types do not hold every JSON
+ * value: numbers are limited to 38 digits and ±1e125 (the SDK also refuses integers above 2^53), maps nest
+ * at most 32 levels. Text round-trips whatever the core accepted, and its size is simply its UTF-8 length.
+ */
+export function toJobItem(job: Job): Item {
+  const item: Item = { ...jobKey(job.id) };
+  for (const [name, value] of Object.entries(job)) {
+    if (value !== undefined) item[name] = toStoredValue(name, value);
+  }
+  item[jobsTable.ownerSortKey] = ownerSortKeyOf(job.createdAt, job.id);
+  return { ...item, ...expiryAttributes(instantMs(job.expiresAt, 'expiresAt')) };
+}
+
+/** How one job attribute is stored (used for updates too, so that a write and a create agree). */
+export function toStoredValue(name: string, value: unknown): unknown {
+  return (JSON_ATTRIBUTES as readonly string[]).includes(name) ? JSON.stringify(value) : value;
+}
+
+export function fromJobItem(item: Item): Job {
+  const job: Record<string, unknown> = { ...item };
+  for (const name of INTERNAL_ATTRIBUTES) delete job[name];
+  for (const name of JSON_ATTRIBUTES) {
+    const text = job[name];
+    if (typeof text === 'string') job[name] = JSON.parse(text) as Json;
+  }
+  return job as unknown as Job;
+}
+
+export function isLiveItem(item: Item | undefined, nowMs: number): item is Item {
+  const expiresAtMs = item?.[jobsTable.expiresAtMs];
+  return typeof expiresAtMs === 'number' && expiresAtMs > nowMs;
+}
+
+/**
+ * Holds (owner, clientRequestId) → job id. It has no owner attribute, so it stays out of the owner index,
+ * and it expires with the job it points to, so an expired job frees its key.
+ */
+export function toReservationItem(
+  owner: string,
+  clientRequestId: string,
+  jobId: string,
+  expiresAtMs: number,
+): Item {
+  return { ...reservationKey(owner, clientRequestId), jobId, ...expiryAttributes(expiresAtMs) };
+}
+
+/** The table as CreateTable wants it: on-demand, one partition key, the sparse owner index. TTL is set separately. */
+export function jobsTableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: jobsTable.partitionKey, AttributeType: 'S' },
+      { AttributeName: jobsTable.ownerKey, AttributeType: 'S' },
+      { AttributeName: jobsTable.ownerSortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [{ AttributeName: jobsTable.partitionKey, KeyType: 'HASH' }],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: jobsTable.ownerIndex,
+        KeySchema: [
+          { AttributeName: jobsTable.ownerKey, KeyType: 'HASH' },
+          { AttributeName: jobsTable.ownerSortKey, KeyType: 'RANGE' },
+        ],
+        // Keys and expiry only: none of them changes after create, so claims, progress and finishes never
+        // write the index. A listing reads the jobs themselves with a consistent BatchGetItem.
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [jobsTable.expiresAtMs] },
+      },
+    ],
+  };
+}
+
+export interface CreateJobsTableOptions {
+  /**
+   * Turn on TTL deletion of expired items (default true). Servers without UpdateTimeToLive (dynalite) are
+   * tolerated: reads ignore expired items anyway, they are only not deleted.
+   */
+  readonly timeToLive?: boolean;
+  /** How long to wait for the table to become ACTIVE (default 5 minutes). */
+  readonly waitMs?: number;
+}
+
+/**
+ * Creates the jobs table if it does not exist, waits until it and its index are ACTIVE, and turns on TTL.
+ * Safe to call on an existing table.
+ */
+export async function createJobsTable(
+  client: DynamoDBClient,
+  tableName: string,
+  options: CreateJobsTableOptions = {},
+): Promise<void> {
+  try {
+    await client.send(new CreateTableCommand(jobsTableDefinition(tableName)));
+  } catch (error) {
+    if (errorName(error) !== 'ResourceInUseException') throw error;
+  }
+  await waitUntilActive(client, tableName, options.waitMs ?? 300_000);
+  if (options.timeToLive === false) return;
+  try {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: jobsTable.ttl, Enabled: true },
+      }),
+    );
+  } catch (error) {
+    const alreadyOn =
+      errorName(error) === 'ValidationException' && /already enabled/i.test(errorMessage(error));
+    const unsupported = errorName(error) === 'UnknownOperationException';
+    if (!alreadyOn && !unsupported) throw error;
+  }
+}
+
+async function waitUntilActive(client: DynamoDBClient, tableName: string, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (let delay = 100; ; delay = Math.min(delay * 2, 5_000)) {
+    const { Table: table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const indexesActive = (table?.GlobalSecondaryIndexes ?? []).every(
+      (index) => index.IndexStatus === 'ACTIVE',
+    );
+    if (table?.TableStatus === 'ACTIVE' && indexesActive) return;
+    if (Date.now() + delay > deadline)
+      throw new Error(`Table ${tableName} did not become ACTIVE in ${waitMs} ms.`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
+
+export const errorName = (error: unknown): string | undefined =>
+  error instanceof Error ? error.name : undefined;
+
+export const errorMessage = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
