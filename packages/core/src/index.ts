@@ -31,6 +31,12 @@ export {
   runJob,
 } from './use-cases/run-job.js';
 export {
+  type OperationRequest,
+  type ServeOutcome,
+  type ServeRequestDeps,
+  serveRequest,
+} from './use-cases/serve-request.js';
+export {
   DEFAULT_RETENTION_MS,
   type SubmitJobDeps,
   type SubmitJobRequest,

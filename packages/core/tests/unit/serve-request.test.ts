@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest';
+import { Conflict, type Job, serveRequest, ValidationError } from '../../src/index.js';
+import { ALICE, BOB, harness } from '../fixtures/harness.js';
+import { expectedSum } from '../fixtures/operations.js';
+
+describe('serveRequest: the behaviour every door shares', () => {
+  it('answers an async request with a queued, dispatched job', async () => {
+    const { deps, dispatcher } = harness({ clock: 'system' });
+    const outcome = await serveRequest(deps, {
+      owner: ALICE,
+      operation: 'echo',
+      input: { message: 'hi' },
+      async: true,
+      budgetMs: 1_000,
+    });
+    expect(outcome).toMatchObject({
+      kind: 'accepted',
+      reason: 'async',
+      created: true,
+      job: { status: 'queued' },
+    });
+    expect(dispatcher.dispatched).toHaveLength(1);
+  });
+
+  it('answers a fast sync request inline, writing nothing', async () => {
+    const { deps, store, dispatcher } = harness({ clock: 'system' });
+    const outcome = await serveRequest(deps, {
+      owner: ALICE,
+      operation: 'echo',
+      input: { message: 'hi' },
+      budgetMs: 1_000,
+    });
+    expect(outcome).toEqual({ kind: 'completed', output: { echoed: 'hi' } });
+    expect(store.writes).toBe(0);
+    expect(dispatcher.dispatched).toEqual([]);
+  });
+
+  it('hands a sync request that outgrows its budget to the worker, checkpoint and all, and it completes', async () => {
+    const { deps, dispatcher, drain } = harness({ clock: 'system' });
+    const input = { batches: 40, batchSize: 2, batchMs: 10 };
+    const outcome = await serveRequest(deps, {
+      owner: ALICE,
+      operation: 'sum-batches',
+      input,
+      budgetMs: 150,
+    });
+    expect(outcome).toMatchObject({ kind: 'accepted', reason: 'handoff', job: { status: 'queued' } });
+    const job = (outcome as { job: Job }).job;
+    expect((job.checkpoint as { next: number }).next).toBeGreaterThan(0);
+    expect(dispatcher.dispatched).toEqual([{ jobId: job.id, hop: 0 }]);
+    const [result] = await drain();
+    expect(result).toMatchObject({
+      outcome: 'succeeded',
+      job: { result: { total: expectedSum(40, 2), resumes: 1 } },
+    });
+  });
+
+  it('records a sync request with a clientRequestId in one write, and replays its result on a retry', async () => {
+    const { deps, store } = harness({ clock: 'system' });
+    const request = {
+      owner: ALICE,
+      operation: 'flaky',
+      input: { succeedOn: 1 },
+      clientRequestId: 'k1',
+      budgetMs: 1_000,
+    };
+    const first = await serveRequest(deps, request);
+    expect(first).toMatchObject({ kind: 'completed', output: { attempt: 1 }, job: { status: 'succeeded' } });
+    expect(store.writes).toBe(2); // recorded as it started, then finished
+    const retry = await serveRequest(deps, request);
+    expect(retry).toMatchObject({ kind: 'completed', output: { attempt: 1 } });
+    expect((retry as { job: Job }).job.id).toBe((first as { job: Job }).job.id);
+  });
+
+  it('lets a retried request join the run under way instead of running the work twice', async () => {
+    const { deps } = harness({ clock: 'system' });
+    const request = {
+      owner: ALICE,
+      operation: 'sum-batches',
+      input: { batches: 20, batchSize: 1, batchMs: 10 },
+      clientRequestId: 'k2',
+      pollMs: 10,
+    };
+    const original = serveRequest(deps, { ...request, budgetMs: 5_000 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // A retry with too little budget left answers with the job under way…
+    const impatient = await serveRequest(deps, { ...request, budgetMs: 30 });
+    expect(impatient).toMatchObject({
+      kind: 'accepted',
+      reason: 'in-progress',
+      created: false,
+      job: { status: 'running' },
+    });
+    // …one with enough budget waits for it and gets its result.
+    const patient = await serveRequest(deps, { ...request, budgetMs: 5_000 });
+    const first = await original;
+    expect(first).toMatchObject({ kind: 'completed', output: { total: expectedSum(20, 1), resumes: 0 } });
+    expect(patient).toMatchObject({ kind: 'completed', output: { total: expectedSum(20, 1), resumes: 0 } });
+  });
+
+  it('hands over a recorded run that outgrows its budget, and a retry finds the job', async () => {
+    const { deps, drain } = harness({ clock: 'system' });
+    const request = {
+      owner: ALICE,
+      operation: 'sum-batches',
+      input: { batches: 30, batchSize: 1, batchMs: 10 },
+      clientRequestId: 'k3',
+      budgetMs: 100,
+    };
+    const outcome = await serveRequest(deps, request);
+    expect(outcome).toMatchObject({
+      kind: 'accepted',
+      reason: 'handoff',
+      job: { status: 'queued', clientRequestId: 'k3' },
+    });
+    await drain();
+    expect(await serveRequest(deps, request)).toMatchObject({
+      kind: 'completed',
+      output: { total: expectedSum(30, 1) },
+    });
+  });
+
+  it('hands a recorded run whose request died to the worker, which takes it over', async () => {
+    const { deps, store, dispatcher, drain } = harness({ clock: 'system' });
+    const request = {
+      owner: ALICE,
+      operation: 'echo',
+      input: { message: 'x' },
+      clientRequestId: 'k4',
+      budgetMs: 1_000,
+    };
+    // What a request leaves behind when its function dies mid-run: a running job under a lapsed lease.
+    await serveRequest(deps, { ...request, input: { message: 'x' } });
+    const [job] = (await store.listByOwner(ALICE, { limit: 1 })).jobs as Job[];
+    await store.update(
+      job?.id as string,
+      {},
+      {
+        status: 'running',
+        lease: { holder: 'dead', expiresAt: new Date(Date.now() - 1).toISOString() },
+        result: null,
+      },
+    );
+    const retry = await serveRequest(deps, { ...request, budgetMs: 50, pollMs: 10 });
+    expect(retry).toMatchObject({ kind: 'accepted', reason: 'in-progress' });
+    expect(dispatcher.dispatched).toEqual([{ jobId: job?.id, hop: 0 }]);
+    expect(await drain()).toMatchObject([
+      { outcome: 'succeeded', job: { attempts: 2, result: { echoed: 'x' } } },
+    ]);
+  });
+
+  it('refuses a clientRequestId reused with a different input, and keys are per owner', async () => {
+    const { deps } = harness({ clock: 'system' });
+    const request = {
+      owner: ALICE,
+      operation: 'echo',
+      input: { message: 'a' },
+      clientRequestId: 'k5',
+      budgetMs: 1_000,
+    };
+    await serveRequest(deps, request);
+    await expect(serveRequest(deps, { ...request, input: { message: 'b' } })).rejects.toBeInstanceOf(
+      Conflict,
+    );
+    expect(await serveRequest(deps, { ...request, owner: BOB, input: { message: 'b' } })).toMatchObject({
+      kind: 'completed',
+      output: { echoed: 'b' },
+    });
+  });
+
+  it('validates before writing anything', async () => {
+    const { deps, store } = harness({ clock: 'system' });
+    await expect(
+      serveRequest(deps, {
+        owner: ALICE,
+        operation: 'echo',
+        input: {},
+        clientRequestId: 'k6',
+        budgetMs: 100,
+      }),
+    ).rejects.toBeInstanceOf(ValidationError);
+    expect(store.writes).toBe(0);
+  });
+});
