@@ -1,0 +1,338 @@
+import {
+  cancelJob,
+  getJob,
+  isTerminal,
+  type Job,
+  listJobs,
+  type ServeOutcome,
+  type ServeRequestDeps,
+  serveRequest,
+  toJobView,
+  Unauthenticated,
+  ValidationError,
+} from '@baton/core';
+import * as z from 'zod';
+import { parsePrefer } from './prefer.js';
+import {
+  doorProblem,
+  operationFailedProblem,
+  PROBLEM_CONTENT_TYPE,
+  type Problem,
+  toProblem,
+} from './problem.js';
+
+/** An HTTP request as every HTTP door sees it, whatever event it came in. */
+export interface HttpRequest {
+  readonly method: string;
+  /** The route path, without any stage prefix: `/jobs/abc`. */
+  readonly path: string;
+  /** What links and `Location` must start with to reach this API from outside (e.g. the REST stage, `/prod`). */
+  readonly basePath: string;
+  /** Lower-cased names. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly query: Readonly<Record<string, string | undefined>>;
+  readonly body: string | undefined;
+  /** The caller identity the front door established (IAM ARN or authorizer principal). */
+  readonly owner: string | undefined;
+  readonly requestId: string;
+  readonly correlationId?: string;
+}
+
+export interface HttpResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+export interface HttpApiOptions {
+  readonly deps: ServeRequestDeps;
+  /** How long this door can wait for a synchronous answer to this request, in milliseconds. */
+  readonly syncBudgetMs: (request: HttpRequest) => number;
+  /** Bodies above this are refused with 413 before parsing. Default 1 MiB. */
+  readonly maxBodyBytes?: number;
+  /** Called with anything unexpected, before it is answered as a 500. */
+  readonly onUnexpectedError?: (error: unknown) => void;
+}
+
+const OperationRequestBody = z.strictObject({
+  operation: z.string().min(1).max(128),
+  input: z.unknown().optional(),
+  meta: z
+    .strictObject({
+      async: z.boolean().optional(),
+      clientRequestId: z.string().min(1).max(128).optional(),
+    })
+    .optional(),
+});
+
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+const RETRY_AFTER_SECONDS = '2';
+
+type Route = {
+  readonly method: string;
+  readonly pattern: RegExp;
+  readonly handle: (request: HttpRequest, params: string[]) => Promise<HttpResponse>;
+};
+
+/**
+ * The HTTP API every HTTP door serves: one route table, routed on the request itself (no framework — see
+ * docs/decisions/0004-http-doors-without-a-router-framework.md), bodies validated with zod, and every error
+ * answered as problem+json from the one mapping in problem.ts.
+ */
+export function createHttpApi(options: HttpApiOptions): (request: HttpRequest) => Promise<HttpResponse> {
+  const { deps } = options;
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+
+  const links = (request: HttpRequest, job: Job) => ({
+    self: `${request.basePath}/jobs/${encodeURIComponent(job.id)}`,
+    cancel: `${request.basePath}/jobs/${encodeURIComponent(job.id)}/cancel`,
+  });
+  const jobBody = (request: HttpRequest, job: Job) => ({ ...toJobView(job), links: links(request, job) });
+
+  const routes: Route[] = [
+    {
+      method: 'POST',
+      pattern: /^\/jobs$/,
+      handle: async (request) => {
+        const size = Buffer.byteLength(request.body ?? '', 'utf8');
+        if (size > maxBodyBytes) {
+          return problemResponse(
+            doorProblem(
+              'payload-too-large',
+              'Payload too large',
+              413,
+              `The body is ${size} bytes; the limit is ${maxBodyBytes}.`,
+              instanceOf(request),
+            ),
+          );
+        }
+        const body = parseJsonBody(request);
+        if ('problem' in body) return problemResponse(body.problem);
+        const parsed = OperationRequestBody.safeParse(body.value);
+        if (!parsed.success) throw validationError(parsed.error);
+        const { operation, input, meta } = parsed.data;
+
+        const prefer = parsePrefer(request.headers.prefer);
+        const applied: string[] = [];
+        const idempotencyKey = request.headers['idempotency-key']?.replace(/^"(.*)"$/, '$1');
+        if (
+          idempotencyKey !== undefined &&
+          meta?.clientRequestId !== undefined &&
+          idempotencyKey !== meta.clientRequestId
+        ) {
+          throw new ValidationError('Idempotency-Key and meta.clientRequestId differ.', [
+            {
+              path: ['meta', 'clientRequestId'],
+              message: 'Must equal the Idempotency-Key header when both are given.',
+              code: 'custom',
+            },
+          ]);
+        }
+        const async = meta?.async === true || prefer.respondAsync;
+        if (prefer.respondAsync) applied.push('respond-async');
+        let budgetMs = options.syncBudgetMs(request);
+        if (!async && prefer.waitSeconds !== undefined) {
+          budgetMs = Math.min(budgetMs, prefer.waitSeconds * 1000);
+          applied.push(`wait=${prefer.waitSeconds}`);
+        }
+        const clientRequestId = meta?.clientRequestId ?? idempotencyKey;
+        const outcome = await serveRequest(deps, {
+          owner: requireOwner(request),
+          operation,
+          input: input ?? {},
+          async,
+          budgetMs,
+          ...(clientRequestId !== undefined && { clientRequestId }),
+          ...(request.correlationId !== undefined && { correlationId: request.correlationId }),
+        });
+        const response = outcomeResponse(request, outcome);
+        return applied.length > 0
+          ? { ...response, headers: { ...response.headers, 'preference-applied': applied.join(', ') } }
+          : response;
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/jobs$/,
+      handle: async (request) => {
+        const limitText = request.query.limit;
+        const limit =
+          limitText === undefined ? undefined : /^\d{1,4}$/.test(limitText) ? Number(limitText) : Number.NaN;
+        const page = await listJobs(deps, {
+          owner: requireOwner(request),
+          ...(limit !== undefined && { limit }),
+          ...(request.query.cursor !== undefined && { cursor: request.query.cursor }),
+        });
+        const next = page.nextCursor
+          ? `${request.basePath}/jobs?${new URLSearchParams({ ...(limitText && { limit: limitText }), cursor: page.nextCursor })}`
+          : undefined;
+        return json(200, {
+          jobs: page.jobs.map((job) => jobBody(request, job)),
+          ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }),
+          links: { self: `${request.basePath}/jobs`, ...(next !== undefined && { next }) },
+        });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/jobs\/([^/]+)$/,
+      handle: async (request, [id = '']) => {
+        const job = await getJob(deps, { owner: requireOwner(request), jobId: decodeURIComponent(id) });
+        return json(
+          200,
+          jobBody(request, job),
+          isTerminal(job.status) ? {} : { 'retry-after': RETRY_AFTER_SECONDS },
+        );
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/jobs\/([^/]+)\/cancel$/,
+      handle: async (request, [id = '']) => {
+        const job = await cancelJob(deps, { owner: requireOwner(request), jobId: decodeURIComponent(id) });
+        // A running job stops when its operation notices: the cancel is accepted, not yet done.
+        return json(job.status === 'cancelled' ? 200 : 202, jobBody(request, job));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/operations$/,
+      handle: async (request) => {
+        requireOwner(request);
+        return json(200, { operations: deps.registry.describe() });
+      },
+    },
+  ];
+
+  function outcomeResponse(request: HttpRequest, outcome: ServeOutcome): HttpResponse {
+    switch (outcome.kind) {
+      case 'completed':
+        return json(200, {
+          status: 'succeeded',
+          result: outcome.output,
+          ...(outcome.job && { jobId: outcome.job.id, links: links(request, outcome.job) }),
+        });
+      case 'failed':
+        return problemResponse(operationFailedProblem(outcome.error, instanceOf(request), outcome.job?.id));
+      case 'accepted': {
+        const jobLinks = links(request, outcome.job);
+        return json(
+          202,
+          { jobId: outcome.job.id, status: outcome.job.status, links: jobLinks },
+          { location: jobLinks.self, 'retry-after': RETRY_AFTER_SECONDS },
+        );
+      }
+    }
+  }
+
+  return async function handleHttpRequest(request: HttpRequest): Promise<HttpResponse> {
+    try {
+      const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
+      const matching = routes
+        .map((route) => ({ route, match: route.pattern.exec(path) }))
+        .filter((candidate) => candidate.match !== null);
+      if (matching.length === 0) {
+        return problemResponse(
+          doorProblem(
+            'not-found',
+            'Not found',
+            404,
+            `No route for ${request.method} ${request.path}.`,
+            instanceOf(request),
+          ),
+        );
+      }
+      const chosen = matching.find((candidate) => candidate.route.method === request.method.toUpperCase());
+      if (!chosen) {
+        const allow = matching.map((candidate) => candidate.route.method).join(', ');
+        return {
+          ...problemResponse(
+            doorProblem(
+              'method-not-allowed',
+              'Method not allowed',
+              405,
+              `${request.path} accepts ${allow}.`,
+              instanceOf(request),
+            ),
+          ),
+          headers: { 'content-type': PROBLEM_CONTENT_TYPE, allow },
+        };
+      }
+      return await chosen.route.handle(request, (chosen.match as RegExpExecArray).slice(1));
+    } catch (error) {
+      const problem = toProblem(error, instanceOf(request));
+      if (problem.status >= 500) options.onUnexpectedError?.(error);
+      return problemResponse(problem);
+    }
+  };
+}
+
+const instanceOf = (request: HttpRequest) => `${request.basePath}${request.path}#${request.requestId}`;
+
+function requireOwner(request: HttpRequest): string {
+  if (!request.owner)
+    throw new Unauthenticated('The request carries no caller identity: sign it (AWS SigV4).');
+  return request.owner;
+}
+
+function parseJsonBody(request: HttpRequest): { value: unknown } | { problem: Problem } {
+  const text = request.body ?? '';
+  if (text.trim() === '') {
+    return {
+      problem: doorProblem(
+        'malformed-json',
+        'The body is not JSON',
+        400,
+        'The request has no body; send a JSON object.',
+        instanceOf(request),
+        {
+          errors: [{ pointer: '', detail: 'Empty body.', code: 'invalid_json' }],
+        },
+      ),
+    };
+  }
+  try {
+    return { value: JSON.parse(text) };
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return {
+      problem: doorProblem(
+        'malformed-json',
+        'The body is not JSON',
+        400,
+        `The body could not be parsed as JSON: ${detail}`,
+        instanceOf(request),
+        {
+          errors: [{ pointer: '', detail, code: 'invalid_json' }],
+        },
+      ),
+    };
+  }
+}
+
+function validationError(error: z.ZodError): ValidationError {
+  return new ValidationError(
+    'The request body does not match { operation, input, meta?: { async?, clientRequestId? } }.',
+    error.issues.map((issue) => ({
+      path: issue.path.map((segment) => (typeof segment === 'symbol' ? String(segment) : segment)),
+      message: issue.message,
+      code: issue.code,
+    })),
+  );
+}
+
+function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+  return {
+    statusCode,
+    headers: { 'content-type': JSON_CONTENT_TYPE, ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+function problemResponse(problem: Problem): HttpResponse {
+  return {
+    statusCode: problem.status,
+    headers: { 'content-type': PROBLEM_CONTENT_TYPE },
+    body: JSON.stringify(problem),
+  };
+}

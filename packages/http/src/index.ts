@@ -1,0 +1,10 @@
+export { createHttpApi, type HttpApiOptions, type HttpRequest, type HttpResponse } from './http-api.js';
+export { type Preferences, parsePrefer } from './prefer.js';
+export {
+  doorProblem,
+  operationFailedProblem,
+  PROBLEM_CONTENT_TYPE,
+  type Problem,
+  toJsonPointer,
+  toProblem,
+} from './problem.js';
