@@ -36,6 +36,11 @@ export interface HttpRequest {
   readonly owner: string | undefined;
   readonly requestId: string;
   readonly correlationId?: string;
+  /**
+   * How long this door can wait for a synchronous answer, in milliseconds: a margin under API Gateway's 29 s,
+   * or the function's remaining time for a Function URL.
+   */
+  readonly budgetMs: number;
 }
 
 export interface HttpResponse {
@@ -46,8 +51,6 @@ export interface HttpResponse {
 
 export interface HttpApiOptions {
   readonly deps: ServeRequestDeps;
-  /** How long this door can wait for a synchronous answer to this request, in milliseconds. */
-  readonly syncBudgetMs: (request: HttpRequest) => number;
   /** Bodies above this are refused with 413 before parsing. Default 1 MiB. */
   readonly maxBodyBytes?: number;
   /** Called with anything unexpected, before it is answered as a 500. */
@@ -130,7 +133,7 @@ export function createHttpApi(options: HttpApiOptions): (request: HttpRequest) =
         }
         const async = meta?.async === true || prefer.respondAsync;
         if (prefer.respondAsync) applied.push('respond-async');
-        let budgetMs = options.syncBudgetMs(request);
+        let budgetMs = request.budgetMs;
         if (!async && prefer.waitSeconds !== undefined) {
           budgetMs = Math.min(budgetMs, prefer.waitSeconds * 1000);
           applied.push(`wait=${prefer.waitSeconds}`);

@@ -1,4 +1,5 @@
 export { createHttpApi, type HttpApiOptions, type HttpRequest, type HttpResponse } from './http-api.js';
+export { fromRestEvent, fromV2Event, NotAnHttpEvent, toProxyResult } from './lambda-events.js';
 export { type Preferences, parsePrefer } from './prefer.js';
 export {
   doorProblem,
@@ -8,3 +9,4 @@ export {
   toJsonPointer,
   toProblem,
 } from './problem.js';
+export { serveHttpEvent } from './serve-http-event.js';

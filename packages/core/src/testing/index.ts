@@ -4,4 +4,6 @@
  */
 export { InMemoryJobDispatcher } from './in-memory-job-dispatcher.js';
 export { InMemoryJobStore } from './in-memory-job-store.js';
+export { fakeLambdaContext } from './lambda-context.js';
 export { ManualClock } from './manual-clock.js';
+export { testRegistry } from './test-registry.js';

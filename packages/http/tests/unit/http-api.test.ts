@@ -1,55 +1,18 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { defineOperation, defineRegistry, OperationError, randomIds, systemClock } from '@baton/core';
-import { InMemoryJobDispatcher, InMemoryJobStore } from '@baton/core/testing';
+import { randomIds, systemClock } from '@baton/core';
+import { InMemoryJobDispatcher, InMemoryJobStore, testRegistry } from '@baton/core/testing';
 import { describe, expect, it } from 'vitest';
-import * as z from 'zod';
 import { createHttpApi, type HttpRequest, toJsonPointer } from '../../src/index.js';
 
 const ALICE = 'arn:aws:iam::111122223333:user/alice';
 const BOB = 'arn:aws:iam::111122223333:user/bob';
 
-const registry = defineRegistry([
-  defineOperation({
-    name: 'greet',
-    description: 'Greets someone.',
-    input: z.strictObject({ name: z.string().min(1), times: z.int().min(1).max(3).default(1) }),
-    output: z.object({ greeting: z.string() }),
-    run: async ({ name, times }) => ({ greeting: `hello ${name}`.repeat(times) }),
-  }),
-  defineOperation({
-    name: 'nap',
-    description: 'Sleeps in small steps.',
-    input: z.strictObject({ ms: z.int().min(0) }),
-    output: z.object({ slept: z.int() }),
-    policy: { checkpoints: true },
-    run: async ({ ms }, { signal, checkpoint, resumeFrom }) => {
-      let slept = (resumeFrom as { slept: number } | undefined)?.slept ?? 0;
-      while (slept < ms) {
-        signal.throwIfAborted();
-        await sleep(5);
-        slept += 5;
-        checkpoint({ slept });
-      }
-      return { slept };
-    },
-  }),
-  defineOperation({
-    name: 'refuse',
-    description: 'Fails.',
-    input: z.strictObject({}),
-    output: z.null(),
-    run: async () => {
-      throw new OperationError('no such customer', { type: 'CustomerNotFound' });
-    },
-  }),
-]);
+const registry = testRegistry;
 
 function setUp(budgetMs = 2_000) {
   const store = new InMemoryJobStore();
   const dispatcher = new InMemoryJobDispatcher();
   const api = createHttpApi({
     deps: { registry, store, dispatcher, clock: systemClock, ids: randomIds },
-    syncBudgetMs: () => budgetMs,
     maxBodyBytes: 10_000,
   });
   let n = 0;
@@ -63,6 +26,7 @@ function setUp(budgetMs = 2_000) {
       body: typeof body === 'string' || body === undefined ? body : JSON.stringify(body),
       owner: ALICE,
       requestId: `req-${++n}`,
+      budgetMs,
       ...extra,
     }).then((response) => ({ ...response, json: JSON.parse(response.body) }));
   return { store, dispatcher, call };

@@ -3,7 +3,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { type Job, randomIds, submitJob, systemClock } from '@baton/core';
 import { createJobsTable, DynamoDbJobStore } from '@baton/dynamodb';
-import { type EmbeddedDynamoDb, type LambdaService, startEmbeddedDynamoDb, startLambdaService } from '@baton/local';
+import {
+  type EmbeddedDynamoDb,
+  type LambdaService,
+  startEmbeddedDynamoDb,
+  startLambdaService,
+} from '@baton/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LambdaJobDispatcher } from '../../src/index.js';
 import { registry } from './fixtures/operations.js';
@@ -82,7 +87,8 @@ async function waitForJob(id: string, until: (job: Job) => boolean, timeoutMs = 
 
 const terminal = (job: Job) => ['succeeded', 'failed', 'cancelled'].includes(job.status);
 /** The invocations of a function since `mark` (tests here run one at a time). */
-const invocationsSince = (functionName: string, mark: number) => service.invocations(functionName).slice(mark);
+const invocationsSince = (functionName: string, mark: number) =>
+  service.invocations(functionName).slice(mark);
 
 describe('the self-invoke loop through the local Lambda service', () => {
   it('runs a submitted job in its own self-invoked environment to succeeded', async () => {
@@ -91,7 +97,9 @@ describe('the self-invoke loop through the local Lambda service', () => {
     const done = await waitForJob(job.id, terminal);
     expect(done).toMatchObject({ status: 'succeeded', result: { sum: 10, invocations: 1 }, attempts: 1 });
     await service.waitForIdle();
-    expect(invocationsSince('worker', mark)).toMatchObject([{ invocationType: 'Event', ok: true, chainPosition: 1 }]);
+    expect(invocationsSince('worker', mark)).toMatchObject([
+      { invocationType: 'Event', ok: true, chainPosition: 1 },
+    ]);
   });
 
   it('completes a job that needs three hops from its checkpoints', async () => {

@@ -1,0 +1,146 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  cancelJob,
+  getJob,
+  listJobs,
+  type ServeOutcome,
+  type ServeRequestDeps,
+  serveRequest,
+  toJobView,
+  Unauthenticated,
+  ValidationError,
+} from '@baton/core';
+import { operationFailedProblem, type Problem, toProblem } from '@baton/http';
+import type { Context } from 'aws-lambda';
+import * as z from 'zod';
+
+const RunRequest = z.strictObject({
+  operation: z.string().min(1).max(128),
+  input: z.unknown().optional(),
+  meta: z
+    .strictObject({ async: z.boolean().optional(), clientRequestId: z.string().min(1).max(128).optional() })
+    .optional(),
+});
+
+/** Job actions are versioned, so their shapes can change without breaking callers that pinned `v: 1`. */
+const ActionRequest = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('getJob'), v: z.literal(1), jobId: z.string().min(1) }),
+  z.strictObject({ action: z.literal('cancelJob'), v: z.literal(1), jobId: z.string().min(1) }),
+  z.strictObject({
+    action: z.literal('listJobs'),
+    v: z.literal(1),
+    limit: z.int().optional(),
+    cursor: z.string().optional(),
+  }),
+  z.strictObject({ action: z.literal('describeOperations'), v: z.literal(1) }),
+]);
+
+export interface DirectInvokeHandlerOptions {
+  readonly deps: ServeRequestDeps;
+  readonly logger?: Logger;
+  /**
+   * Who is calling. Lambda does not tell a function which principal invoked it — IAM's
+   * lambda:InvokeFunction decides who may — so by default the caller names itself in the invocation's client
+   * context (`ClientContext: { custom: { caller } }`), else `defaultCaller` applies; with neither, the request
+   * is refused.
+   */
+  readonly callerOf?: (event: unknown, context: Context) => string | undefined;
+  readonly defaultCaller?: string;
+  readonly handoffMarginMs?: number;
+}
+
+export type DirectInvokeResponse = object | Problem;
+
+/**
+ * The direct Invoke door (RPC). The payload is an operation request — `{ operation, input, meta? }` — or a
+ * versioned job action. Errors come back as the same problem object the HTTP doors send, as the payload
+ * of a successful invocation, so a caller tells a 4xx from a crash (which Lambda reports as a FunctionError).
+ */
+export function createDirectInvokeHandler(options: DirectInvokeHandlerOptions) {
+  const logger = options.logger ?? new Logger({ serviceName: 'baton' });
+  const { deps } = options;
+  const marginMs = options.handoffMarginMs ?? 3_000;
+  const callerOf =
+    options.callerOf ??
+    ((_event: unknown, context: Context) => {
+      const caller = (context.clientContext?.custom as { caller?: unknown } | undefined)?.caller;
+      return typeof caller === 'string' && caller !== '' ? caller : options.defaultCaller;
+    });
+
+  async function handle(event: unknown, context: Context): Promise<DirectInvokeResponse> {
+    const owner = callerOf(event, context);
+    if (!owner) throw new Unauthenticated('Name the caller in the client context: { custom: { caller } }.');
+    if (typeof event === 'object' && event !== null && 'action' in event) {
+      const parsed = ActionRequest.safeParse(event);
+      if (!parsed.success) throw toValidationError(parsed.error, 'a job action');
+      const action = parsed.data;
+      switch (action.action) {
+        case 'getJob':
+          return toJobView(await getJob(deps, { owner, jobId: action.jobId }));
+        case 'cancelJob':
+          return toJobView(await cancelJob(deps, { owner, jobId: action.jobId }));
+        case 'listJobs': {
+          const page = await listJobs(deps, {
+            owner,
+            ...(action.limit !== undefined && { limit: action.limit }),
+            ...(action.cursor !== undefined && { cursor: action.cursor }),
+          });
+          return { jobs: page.jobs.map(toJobView), ...(page.nextCursor && { nextCursor: page.nextCursor }) };
+        }
+        case 'describeOperations':
+          return { operations: deps.registry.describe() };
+      }
+    }
+    const parsed = RunRequest.safeParse(event);
+    if (!parsed.success)
+      throw toValidationError(parsed.error, '{ operation, input, meta?: { async?, clientRequestId? } }');
+    const { operation, input, meta } = parsed.data;
+    const outcome = await serveRequest(deps, {
+      owner,
+      operation,
+      input: input ?? {},
+      async: meta?.async === true,
+      budgetMs: Math.max(0, context.getRemainingTimeInMillis() - marginMs),
+      correlationId: context.awsRequestId,
+      ...(meta?.clientRequestId !== undefined && { clientRequestId: meta.clientRequestId }),
+    });
+    return toResponse(outcome, context);
+  }
+
+  return async function handleDirectInvoke(event: unknown, context: Context): Promise<DirectInvokeResponse> {
+    logger.resetKeys();
+    logger.addContext(context);
+    try {
+      const response = await handle(event, context);
+      logger.info('Invoke request', { status: (response as { status?: unknown }).status });
+      return response;
+    } catch (error) {
+      const problem = toProblem(error, context.awsRequestId);
+      if (problem.status >= 500) logger.error('Unexpected error', error as Error);
+      else logger.info('Invoke request refused', { status: problem.status, type: problem.type });
+      return problem;
+    }
+  };
+}
+
+function toResponse(outcome: ServeOutcome, context: Context): DirectInvokeResponse {
+  switch (outcome.kind) {
+    case 'completed':
+      return { status: 'succeeded', result: outcome.output, ...(outcome.job && { jobId: outcome.job.id }) };
+    case 'failed':
+      return operationFailedProblem(outcome.error, context.awsRequestId, outcome.job?.id);
+    case 'accepted':
+      return { jobId: outcome.job.id, status: outcome.job.status, accepted: true };
+  }
+}
+
+function toValidationError(error: z.ZodError, expected: string): ValidationError {
+  return new ValidationError(
+    `The payload is not ${expected}.`,
+    error.issues.map((issue) => ({
+      path: issue.path.map((segment) => (typeof segment === 'symbol' ? String(segment) : segment)),
+      message: issue.message,
+      code: issue.code,
+    })),
+  );
+}

@@ -1,0 +1,5 @@
+export {
+  createDirectInvokeHandler,
+  type DirectInvokeHandlerOptions,
+  type DirectInvokeResponse,
+} from './direct-invoke-handler.js';

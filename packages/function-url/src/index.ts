@@ -1,0 +1,1 @@
+export { createFunctionUrlHandler, type FunctionUrlHandlerOptions } from './function-url-handler.js';

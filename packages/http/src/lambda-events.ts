@@ -1,0 +1,129 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult } from 'aws-lambda';
+import * as z from 'zod';
+import type { HttpRequest, HttpResponse } from './http-api.js';
+
+/**
+ * Only the fields the doors use are validated — a full Powertools parser schema of a REST event costs more
+ * per call than the whole route does (docs/decisions/0004-http-doors-without-a-router-framework.md).
+ */
+const RestEventFields = z.object({
+  httpMethod: z.string(),
+  path: z.string(),
+  headers: z.record(z.string(), z.string().optional()).nullish(),
+  queryStringParameters: z.record(z.string(), z.string().optional()).nullish(),
+  body: z.string().nullish(),
+  isBase64Encoded: z.boolean().nullish(),
+  requestContext: z.object({
+    stage: z.string(),
+    requestId: z.string(),
+    identity: z.object({ userArn: z.string().nullish() }).partial().nullish(),
+    authorizer: z.record(z.string(), z.unknown()).nullish(),
+  }),
+});
+
+const V2EventFields = z.object({
+  version: z.literal('2.0'),
+  rawPath: z.string(),
+  rawQueryString: z.string().optional(),
+  headers: z.record(z.string(), z.string().optional()).nullish(),
+  body: z.string().nullish(),
+  isBase64Encoded: z.boolean().nullish(),
+  requestContext: z.object({
+    stage: z.string().optional(),
+    requestId: z.string(),
+    http: z.object({ method: z.string() }),
+    authorizer: z
+      .object({
+        iam: z.object({ userArn: z.string().nullish() }).partial().nullish(),
+        lambda: z.record(z.string(), z.unknown()).nullish(),
+        jwt: z
+          .object({ claims: z.record(z.string(), z.unknown()) })
+          .partial()
+          .nullish(),
+      })
+      .partial()
+      .nullish(),
+  }),
+});
+
+export class NotAnHttpEvent extends Error {
+  constructor(readonly issues: readonly string[]) {
+    super(`The event is not an API Gateway / Function URL proxy event: ${issues.join('; ')}`);
+    this.name = 'NotAnHttpEvent';
+  }
+}
+
+const lowerCaseKeys = (headers: Record<string, string | undefined> | null | undefined) =>
+  Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
+
+const decodeBody = (body: string | null | undefined, base64: boolean | null | undefined) =>
+  body == null ? undefined : base64 ? Buffer.from(body, 'base64').toString('utf8') : body;
+
+const stringClaim = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+
+const describeIssues = (error: z.ZodError) =>
+  error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+
+/** A REST API (v1) proxy event. The caller is the IAM identity, or a Lambda/Cognito authorizer's principal. */
+export function fromRestEvent(event: APIGatewayProxyEvent, budgetMs: number): HttpRequest {
+  const parsed = RestEventFields.safeParse(event);
+  if (!parsed.success) throw new NotAnHttpEvent(describeIssues(parsed.error));
+  const { requestContext: context, ...fields } = parsed.data;
+  const headers = lowerCaseKeys(fields.headers);
+  const authorizer = context.authorizer ?? {};
+  const claims = (authorizer.claims ?? {}) as Record<string, unknown>;
+  const owner =
+    stringClaim(context.identity?.userArn) ?? stringClaim(authorizer.principalId) ?? stringClaim(claims.sub);
+  return {
+    method: fields.httpMethod,
+    path: fields.path,
+    basePath: context.stage === '$default' ? '' : `/${context.stage}`,
+    headers,
+    query: fields.queryStringParameters ?? {},
+    body: decodeBody(fields.body, fields.isBase64Encoded),
+    owner,
+    requestId: context.requestId,
+    correlationId: headers['x-correlation-id'] ?? context.requestId,
+    budgetMs,
+  };
+}
+
+/** An HTTP API (v2) or Function URL event: the same payload format. */
+export function fromV2Event(event: APIGatewayProxyEventV2, budgetMs: number): HttpRequest {
+  const parsed = V2EventFields.safeParse(event);
+  if (!parsed.success) throw new NotAnHttpEvent(describeIssues(parsed.error));
+  const { requestContext: context, ...fields } = parsed.data;
+  const headers = lowerCaseKeys(fields.headers);
+  const stage = context.stage ?? '$default';
+  const basePath = stage === '$default' ? '' : `/${stage}`;
+  // An HTTP API stage other than $default is part of rawPath; routes are matched without it.
+  const path =
+    basePath && fields.rawPath.startsWith(`${basePath}/`)
+      ? fields.rawPath.slice(basePath.length)
+      : fields.rawPath;
+  const authorizer = context.authorizer ?? {};
+  const owner =
+    stringClaim(authorizer.iam?.userArn) ??
+    stringClaim(authorizer.lambda?.principalId) ??
+    stringClaim(authorizer.jwt?.claims?.sub);
+  return {
+    method: context.http.method,
+    path,
+    basePath,
+    headers,
+    query: Object.fromEntries(new URLSearchParams(fields.rawQueryString ?? '')),
+    body: decodeBody(fields.body, fields.isBase64Encoded),
+    owner,
+    requestId: context.requestId,
+    correlationId: headers['x-correlation-id'] ?? context.requestId,
+    budgetMs,
+  };
+}
+
+/** The proxy response; the same shape serves REST, HTTP API and Function URL. */
+export const toProxyResult = (response: HttpResponse): APIGatewayProxyResult => ({
+  statusCode: response.statusCode,
+  headers: response.headers,
+  body: response.body,
+  isBase64Encoded: false,
+});
