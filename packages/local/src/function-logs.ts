@@ -1,0 +1,53 @@
+import { TAIL_LOG_BYTES } from './limits.js';
+
+/** One piece of a function's log output, as the service hands it to a log option callback. */
+export interface FunctionLogChunk {
+  functionName: string;
+  stream: 'stdout' | 'stderr';
+  /** One or more lines, normally ending in a newline. */
+  text: string;
+}
+
+/**
+ * Where function logs go besides each invocation's own log: `forward` writes them to this process's
+ * stdout/stderr prefixed with `[function name]` (what you want in a terminal), `quiet` drops them (tests), a
+ * function receives every chunk.
+ */
+export type FunctionLogOption = 'forward' | 'quiet' | ((chunk: FunctionLogChunk) => void);
+
+export type FunctionLogSink = (chunk: FunctionLogChunk) => void;
+
+export function createFunctionLogSink(option: FunctionLogOption): FunctionLogSink {
+  if (option === 'quiet') return () => {};
+  if (typeof option === 'function') return option;
+  return ({ functionName, stream, text }) => {
+    const prefix = `[${functionName}] `;
+    const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+    process[stream].write(`${prefix}${body.split('\n').join(`\n${prefix}`)}\n`);
+  };
+}
+
+/**
+ * The log of one invocation (START … END, REPORT), kept for `X-Amz-Log-Type: Tail`. Only the end is ever
+ * needed, so a chatty function cannot grow it without bound.
+ */
+export class InvocationLog {
+  private text = '';
+  private static readonly KEEP_CHARS = 64 * 1024;
+
+  append(text: string): void {
+    this.text += text;
+    if (this.text.length > 2 * InvocationLog.KEEP_CHARS)
+      this.text = this.text.slice(-InvocationLog.KEEP_CHARS);
+  }
+
+  toString(): string {
+    return this.text;
+  }
+
+  /** The last 4 KB, base64: the `X-Amz-Log-Result` header. */
+  tailBase64(): string {
+    const bytes = Buffer.from(this.text, 'utf8');
+    return bytes.subarray(Math.max(0, bytes.length - TAIL_LOG_BYTES)).toString('base64');
+  }
+}

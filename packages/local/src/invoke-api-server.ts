@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { LambdaServiceError, requestTooLarge, unknownOperation } from './errors.js';
+import type { InvocationOutcome } from './execution-environment.js';
+import { ASYNC_PAYLOAD_LIMIT_BYTES, SYNC_PAYLOAD_LIMIT_BYTES } from './limits.js';
+
+/**
+ * The Lambda Invoke API over HTTP, as the AWS SDK and the AWS CLI speak it (restJson1):
+ *   POST /2015-03-31/functions/{FunctionName}/invocations[?Qualifier=…]
+ *   GET  /2015-03-31/functions/{FunctionName}            (GetFunction, minimal)
+ * This module only translates HTTP to and from the service; what an invocation means lives in the service.
+ */
+
+export type RequestedInvocationType = 'RequestResponse' | 'Event' | 'DryRun';
+
+export interface InvokeApiRequest {
+  /** `{FunctionName}` decoded: a name, a partial or full ARN, possibly with a qualifier. */
+  functionName: string;
+  qualifier?: string;
+  invocationType: RequestedInvocationType;
+  payload: Buffer;
+  /** `X-Amzn-Trace-Id`: the invocation chain the caller is part of. */
+  traceHeader?: string;
+  /** Decoded `X-Amz-Client-Context`. */
+  clientContext?: unknown;
+}
+
+export type InvokeApiResult =
+  | { kind: 'completed'; requestId: string; outcome: InvocationOutcome }
+  | { kind: 'accepted'; requestId: string }
+  | { kind: 'dry-run'; requestId: string };
+
+export interface InvokeApiBackend {
+  /** Throws a LambdaServiceError for a service error. */
+  invoke(request: InvokeApiRequest): Promise<InvokeApiResult>;
+  /** GetFunction's answer, or throws a LambdaServiceError. */
+  getFunction(functionName: string, qualifier: string | undefined): Record<string, unknown>;
+}
+
+const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
+const FUNCTION_PATH = /^\/2015-03-31\/functions\/([^/]+)\/?$/;
+
+export interface InvokeApiServer {
+  server: Server;
+  /** HTTP requests being read or answered right now. */
+  activeRequests(): number;
+  listen(port: number, host: string): Promise<{ port: number; url: string }>;
+  close(): Promise<void>;
+}
+
+export function createInvokeApiServer(backend: InvokeApiBackend): InvokeApiServer {
+  let active = 0;
+  const server = createServer((request, response) => {
+    active += 1;
+    response.on('close', () => {
+      active -= 1;
+    });
+    handle(backend, request, response).catch((error: unknown) => {
+      // A bug, not a Lambda error: answer like Lambda's own 500 so a client fails loudly.
+      sendServiceError(
+        response,
+        randomUUID(),
+        new LambdaServiceError(500, 'ServiceException', `Local Lambda service error: ${String(error)}`),
+      );
+    });
+  });
+  // SDK clients keep connections alive; a server that drops idle ones sooner than a client expects makes the
+  // client's next request fail with ECONNRESET. stop() closes them all anyway.
+  server.keepAliveTimeout = 65_000;
+  return {
+    server,
+    activeRequests: () => active,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const address = server.address() as AddressInfo;
+          const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          resolve({ port: address.port, url: `http://${urlHost}:${address.port}` });
+        });
+      }),
+    close: () =>
+      new Promise((resolve) => {
+        // Keep-alive sockets of SDK clients (ours inside functions included) would hold close() open.
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function handle(
+  backend: InvokeApiBackend,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const invokeMatch = INVOKE_PATH.exec(url.pathname);
+  const functionMatch = FUNCTION_PATH.exec(url.pathname);
+  const requestId = randomUUID();
+  try {
+    if (request.method === 'POST' && invokeMatch?.[1] !== undefined) {
+      await handleInvoke(backend, decodeURIComponent(invokeMatch[1]), url, request, response);
+      return;
+    }
+    if (request.method === 'GET' && functionMatch?.[1] !== undefined) {
+      await drain(request);
+      const body = backend.getFunction(
+        decodeURIComponent(functionMatch[1]),
+        url.searchParams.get('Qualifier') ?? undefined,
+      );
+      sendJson(response, 200, { 'x-amzn-requestid': requestId }, JSON.stringify(body));
+      return;
+    }
+    await drain(request);
+    throw unknownOperation(request.method ?? '?', url.pathname);
+  } catch (error) {
+    if (!(error instanceof LambdaServiceError)) throw error;
+    sendServiceError(response, requestId, error);
+  }
+}
+
+async function handleInvoke(
+  backend: InvokeApiBackend,
+  functionName: string,
+  url: URL,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const invocationType = (header(request, 'x-amz-invocation-type') ??
+    'RequestResponse') as RequestedInvocationType;
+  if (!['RequestResponse', 'Event', 'DryRun'].includes(invocationType)) {
+    await drain(request);
+    throw new LambdaServiceError(
+      400,
+      'InvalidParameterValueException',
+      `Invalid InvocationType: ${invocationType}; expected RequestResponse, Event or DryRun`,
+    );
+  }
+  const limit = invocationType === 'Event' ? ASYNC_PAYLOAD_LIMIT_BYTES : SYNC_PAYLOAD_LIMIT_BYTES;
+  const payload = await readBody(request, limit, invocationType);
+  const clientContextHeader = header(request, 'x-amz-client-context');
+  const qualifier = url.searchParams.get('Qualifier') ?? undefined;
+  const traceHeader = header(request, 'x-amzn-trace-id');
+  const result = await backend.invoke({
+    functionName,
+    invocationType,
+    payload,
+    ...(qualifier === undefined ? {} : { qualifier }),
+    ...(traceHeader === undefined ? {} : { traceHeader }),
+    ...(clientContextHeader === undefined ? {} : { clientContext: decodeClientContext(clientContextHeader) }),
+  });
+
+  const common = { 'x-amzn-requestid': result.requestId };
+  if (result.kind === 'accepted') {
+    response.writeHead(202, { ...common, 'content-length': '0' }).end();
+    return;
+  }
+  if (result.kind === 'dry-run') {
+    response.writeHead(204, common).end();
+    return;
+  }
+  const { outcome } = result;
+  const headers: Record<string, string> = { ...common, 'x-amz-executed-version': '$LATEST' };
+  if (header(request, 'x-amz-log-type') === 'Tail') headers['x-amz-log-result'] = outcome.log.tailBase64();
+  if (outcome.ok) {
+    sendJson(response, 200, headers, outcome.payload);
+  } else {
+    headers['x-amz-function-error'] = 'Unhandled';
+    sendJson(response, 200, headers, JSON.stringify(outcome.error));
+  }
+}
+
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function decodeClientContext(base64: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(base64, 'base64').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads the whole body, but keeps at most `limit` bytes: past it the rest is drained and the request refused. */
+async function readBody(request: IncomingMessage, limit: number, invocationType: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size <= limit) chunks.push(chunk as Buffer);
+  }
+  if (size > limit) throw requestTooLarge(size, limit, invocationType);
+  return Buffer.concat(chunks);
+}
+
+async function drain(request: IncomingMessage): Promise<void> {
+  for await (const _ of request) {
+    // discard
+  }
+}
+
+function sendJson(
+  response: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: string,
+): void {
+  response
+    .writeHead(status, {
+      ...headers,
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(body)),
+    })
+    .end(body);
+}
+
+function sendServiceError(response: ServerResponse, requestId: string, error: LambdaServiceError): void {
+  if (response.headersSent) {
+    response.end();
+    return;
+  }
+  sendJson(
+    response,
+    error.statusCode,
+    { 'x-amzn-requestid': requestId, 'x-amzn-errortype': error.errorType },
+    JSON.stringify(error.toBody()),
+  );
+}

@@ -1,0 +1,344 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { AsyncEvent, AsyncFailureReason } from './async-event-queue.js';
+import { bundleEnvironmentRuntime, bundleFunction } from './bundler.js';
+import { lambdaEnvironmentVariables } from './environment-variables.js';
+import {
+  concurrencyLimitExceeded,
+  functionNotFound,
+  invalidParameter,
+  invalidRequestContent,
+  recursiveInvocation,
+  responseTooLargeError,
+} from './errors.js';
+import { type FailedEvent, FailureDestination } from './failure-destination.js';
+import {
+  functionArn,
+  type LambdaFunctionDefinition,
+  parseFunctionName,
+  type ResolvedFunction,
+  resolveFunctionDefinition,
+} from './function-definition.js';
+import { createFunctionLogSink, type FunctionLogOption, type FunctionLogSink } from './function-logs.js';
+import { type FunctionStats, HostedFunction, type InvocationRecord } from './hosted-function.js';
+import { createInvokeApiServer, type InvokeApiRequest, type InvokeApiResult } from './invoke-api-server.js';
+import {
+  ASYNC_RETRY_BASE_DELAY_MS,
+  DEFAULT_FUNCTION_CONCURRENCY,
+  RECURSION_LIMIT,
+  SYNC_PAYLOAD_LIMIT_BYTES,
+} from './limits.js';
+import { continueChain } from './trace-header.js';
+
+export interface LambdaServiceOptions {
+  functions: LambdaFunctionDefinition[];
+  /** Default 127.0.0.1: the service has no authentication, keep it on loopback. */
+  host?: string;
+  /** Default 0: any free port (read it from `port` / `url`). */
+  port?: number;
+  /** Default us-east-1; used in ARNs and as the functions' AWS_REGION. */
+  region?: string;
+  /** Default 000000000000; used in ARNs. */
+  accountId?: string;
+  /**
+   * Multiplies the service's own waits: async retry backoff (Lambda: 1 then 2 minutes) and the maximum event
+   * age. 0.001 turns a minute into 60 ms. Function timeouts are *not* scaled: the handler's code runs in real
+   * time, so a scaled timeout would cut real work short — give a test function a short (even fractional)
+   * `timeoutSeconds` instead. Default 1.
+   */
+  timeScale?: number;
+  /** The concurrency limit of a function that declares no `reservedConcurrency`. Default 10. */
+  defaultConcurrency?: number;
+  /** Where bundles are written (one folder per function). Default: a new temporary folder, removed on stop. */
+  bundleDir?: string;
+  /** Relative `entry` paths are resolved against it. Default: the current working directory. */
+  baseDir?: string;
+  /** Environment variables for every function (a function's own `environment` overrides them). */
+  environment?: Record<string, string>;
+  /** Function log output: 'forward' (default) prefixes it with the function name on this process's stdout/stderr. */
+  logs?: FunctionLogOption;
+  /** Keep failed async events in this JSON file as well as in memory, so they survive a restart. */
+  failedEventsFile?: string;
+  /** Emit source maps with the bundles so stack traces point at the sources. Default true. */
+  sourcemap?: boolean;
+}
+
+export interface LambdaService {
+  /** `http://host:port`: the endpoint for `LambdaClient({ endpoint })` or `aws --endpoint-url`. */
+  readonly url: string;
+  readonly port: number;
+  readonly region: string;
+  readonly accountId: string;
+  readonly bundleDir: string;
+  functionNames(): string[];
+  /** Failed async events (the on-failure destination), oldest first. */
+  failedEvents(functionName?: string): FailedEvent[];
+  /** Queues a failed event again as a new async invocation (a new chain); returns its request id. */
+  redrive(failedEventId: string): string;
+  /** Ends every environment of a function abruptly; running invocations fail. Returns how many ended. */
+  killEnvironments(functionName: string): Promise<number>;
+  stats(): Record<string, FunctionStats & { failedEvents: number }>;
+  /** Finished invocation attempts, oldest first (the most recent 1000). */
+  invocations(functionName?: string): InvocationRecord[];
+  /** Resolves once no request, invocation or async event (waiting or backing off) is left. */
+  waitForIdle(options?: { timeoutMs?: number }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const INVOCATION_HISTORY = 1000;
+
+/**
+ * Starts the local Lambda service: bundles every function, then serves the Invoke API. Definitions are
+ * checked first, so a typo fails the start rather than the first call.
+ */
+export async function startLambdaService(options: LambdaServiceOptions): Promise<LambdaService> {
+  const region = options.region ?? 'us-east-1';
+  const accountId = options.accountId ?? '000000000000';
+  const timeScale = options.timeScale ?? 1;
+  if (!(timeScale > 0)) throw new Error('timeScale must be a positive number');
+  const baseDir = options.baseDir ?? process.cwd();
+  const defaultConcurrency = options.defaultConcurrency ?? DEFAULT_FUNCTION_CONCURRENCY;
+
+  const definitions = options.functions.map((definition) =>
+    resolveFunctionDefinition(definition, { region, accountId, baseDir, defaultConcurrency }),
+  );
+  const duplicate = definitions.find(
+    (fn, index) => definitions.findIndex((other) => other.name === fn.name) !== index,
+  );
+  if (duplicate) throw new Error(`Function "${duplicate.name}" is defined twice`);
+
+  const ownsBundleDir = options.bundleDir === undefined;
+  const bundleDir = options.bundleDir
+    ? resolve(options.bundleDir)
+    : await mkdtemp(join(tmpdir(), 'baton-local-'));
+  const [runtimeFile, ...bundleFiles] = await Promise.all([
+    bundleEnvironmentRuntime(bundleDir),
+    ...definitions.map((fn) =>
+      bundleFunction(fn.name, fn.entryPath, bundleDir, { sourcemap: options.sourcemap ?? true }),
+    ),
+  ]);
+
+  const logSink = createFunctionLogSink(options.logs ?? 'forward');
+  const failureDestination = new FailureDestination(options.failedEventsFile);
+  const history: InvocationRecord[] = [];
+  const functions = new Map<string, HostedFunction>();
+  const arnOf = (name: string) => functionArn(region, accountId, name);
+
+  const recordFailure = (fn: ResolvedFunction, event: AsyncEvent, reason: AsyncFailureReason) => {
+    failureDestination.add({
+      functionName: fn.name,
+      functionArn: fn.arn,
+      requestId: event.requestId,
+      payload: JSON.parse(event.payload),
+      reason,
+      ...(event.lastError ? { error: event.lastError } : {}),
+      attempts: event.attempts,
+      acceptedAt: new Date(event.acceptedAt).toISOString(),
+      traceHeader: event.traceHeader,
+    });
+    serviceLog(
+      logSink,
+      fn.name,
+      `async event ${event.requestId} sent to the failure destination: ${reason} after ${event.attempts} attempt(s)`,
+    );
+  };
+
+  const invoke = async (request: InvokeApiRequest): Promise<InvokeApiResult> => {
+    const { name, qualifier: qualifierInName } = parseFunctionName(request.functionName);
+    const qualifier = request.qualifier ?? qualifierInName;
+    const hosted = functions.get(name);
+    if (hosted === undefined) throw functionNotFound(qualifier ? `${arnOf(name)}:${qualifier}` : arnOf(name));
+    const payload = request.payload.length === 0 ? '{}' : request.payload.toString('utf8');
+    try {
+      JSON.parse(payload);
+    } catch (error) {
+      throw invalidRequestContent((error as Error).message);
+    }
+    const requestId = randomUUID();
+    if (request.invocationType === 'DryRun') return { kind: 'dry-run', requestId };
+
+    const fn = hosted.fn;
+    const chain = continueChain(request.traceHeader, fn.arn);
+    const stopLoop = chain.exceedsLimit && fn.recursiveLoop === 'Terminate';
+    const invokedFunctionArn = qualifier ? `${fn.arn}:${qualifier}` : fn.arn;
+
+    if (request.invocationType === 'Event') {
+      const event: AsyncEvent = {
+        requestId,
+        payload,
+        traceHeader: chain.traceHeader,
+        invokedFunctionArn,
+        chainPosition: chain.position,
+        acceptedAt: Date.now(),
+        attempts: 0,
+        notBefore: 0,
+      };
+      if (stopLoop) {
+        // Lambda accepts the call (the caller sees 202) and routes the event to the failure destination.
+        serviceLog(
+          logSink,
+          fn.name,
+          `recursive loop detected: invocation ${chain.position} of this function in one chain stopped (limit ${RECURSION_LIMIT})`,
+        );
+        recordFailure(fn, event, 'RecursiveInvocationException');
+      } else {
+        hosted.enqueue(event);
+      }
+      return { kind: 'accepted', requestId };
+    }
+
+    if (stopLoop) throw recursiveInvocation();
+    const running = hosted.tryInvoke({
+      requestId,
+      payload,
+      traceHeader: chain.traceHeader,
+      invokedFunctionArn,
+      chainPosition: chain.position,
+      ...(request.clientContext === undefined ? {} : { clientContext: request.clientContext }),
+    });
+    if (running === undefined) throw concurrencyLimitExceeded();
+    const outcome = await running;
+    if (outcome.ok) {
+      const size = Buffer.byteLength(outcome.payload);
+      if (size > SYNC_PAYLOAD_LIMIT_BYTES) {
+        return {
+          kind: 'completed',
+          requestId,
+          outcome: {
+            ...outcome,
+            ok: false,
+            cause: 'handler',
+            error: responseTooLargeError(size, SYNC_PAYLOAD_LIMIT_BYTES),
+          },
+        };
+      }
+    }
+    return { kind: 'completed', requestId, outcome };
+  };
+
+  const getFunction = (functionName: string, qualifier: string | undefined): Record<string, unknown> => {
+    const { name } = parseFunctionName(functionName);
+    const fn = functions.get(name)?.fn;
+    if (fn === undefined) throw functionNotFound(qualifier ? `${arnOf(name)}:${qualifier}` : arnOf(name));
+    return {
+      Configuration: {
+        FunctionName: fn.name,
+        FunctionArn: fn.arn,
+        Runtime: `nodejs${process.versions.node.split('.')[0]}.x`,
+        Handler: `index.${fn.handler}`,
+        Timeout: fn.timeoutSeconds,
+        MemorySize: fn.memoryMb,
+        Version: '$LATEST',
+        State: 'Active',
+        LastUpdateStatus: 'Successful',
+        PackageType: 'Zip',
+        Environment: { Variables: fn.environment },
+      },
+      Concurrency: { ReservedConcurrentExecutions: fn.concurrencyLimit },
+    };
+  };
+
+  const api = createInvokeApiServer({ invoke, getFunction });
+  const { port, url } = await api.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+
+  definitions.forEach((fn, index) => {
+    const bundleFile = bundleFiles[index] as string;
+    functions.set(
+      fn.name,
+      new HostedFunction({
+        fn,
+        runtimeFile,
+        bundleFile,
+        logSink,
+        environmentVariables: (logStreamName) =>
+          lambdaEnvironmentVariables(
+            fn,
+            { region, url, shared: options.environment ?? {} },
+            logStreamName,
+            join(bundleDir, fn.name),
+          ),
+        retryDelayMs: (retry) => ASYNC_RETRY_BASE_DELAY_MS * 2 ** (retry - 1) * timeScale,
+        maximumEventAgeMs: fn.maximumEventAgeSeconds * 1000 * timeScale,
+        onAsyncFailure: (event, reason) => recordFailure(fn, event, reason),
+        onInvocation: (record) => {
+          history.push(record);
+          if (history.length > INVOCATION_HISTORY) history.shift();
+        },
+      }),
+    );
+  });
+
+  const isIdle = () => api.activeRequests() === 0 && [...functions.values()].every((hosted) => hosted.isIdle);
+  let stopped: Promise<void> | undefined;
+
+  return {
+    url,
+    port,
+    region,
+    accountId,
+    bundleDir,
+    functionNames: () => [...functions.keys()],
+    failedEvents: (functionName) => failureDestination.list(functionName),
+    redrive(failedEventId) {
+      const failed = failureDestination.list().find((event) => event.id === failedEventId);
+      if (failed === undefined) throw invalidParameter(`No failed event with id ${failedEventId}`);
+      const hosted = functions.get(failed.functionName);
+      if (hosted === undefined) throw functionNotFound(failed.functionArn);
+      failureDestination.take(failedEventId);
+      const chain = continueChain(undefined, hosted.fn.arn);
+      const requestId = randomUUID();
+      hosted.enqueue({
+        requestId,
+        payload: JSON.stringify(failed.payload),
+        traceHeader: chain.traceHeader,
+        invokedFunctionArn: hosted.fn.arn,
+        chainPosition: chain.position,
+        acceptedAt: Date.now(),
+        attempts: 0,
+        notBefore: 0,
+      });
+      return requestId;
+    },
+    killEnvironments(functionName) {
+      const hosted = functions.get(functionName);
+      if (hosted === undefined) return Promise.reject(functionNotFound(arnOf(functionName)));
+      return hosted.killEnvironments();
+    },
+    stats() {
+      return Object.fromEntries(
+        [...functions].map(([name, hosted]) => [
+          name,
+          { ...hosted.stats(), failedEvents: failureDestination.list(name).length },
+        ]),
+      );
+    },
+    invocations: (functionName) =>
+      history.filter((record) => functionName === undefined || record.functionName === functionName),
+    async waitForIdle({ timeoutMs = 30_000 } = {}) {
+      const deadline = Date.now() + timeoutMs;
+      // Idle twice in a row, a poll apart, so a call just leaving a handler has time to arrive.
+      let idleChecks = 0;
+      while (idleChecks < 2) {
+        if (Date.now() > deadline) throw new Error(`The Lambda service was still busy after ${timeoutMs} ms`);
+        await new Promise((wake) => setTimeout(wake, 10));
+        idleChecks = isIdle() ? idleChecks + 1 : 0;
+      }
+    },
+    stop() {
+      stopped ??= (async () => {
+        const closing = api.close();
+        await Promise.all([...functions.values()].map((hosted) => hosted.stop()));
+        await closing;
+        await failureDestination.flushed();
+        if (ownsBundleDir) await rm(bundleDir, { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+  };
+}
+
+function serviceLog(sink: FunctionLogSink, functionName: string, message: string): void {
+  sink({ functionName, stream: 'stderr', text: `${new Date().toISOString()}\tlocal-lambda\t${message}\n` });
+}

@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  InvokeCommand,
+  type InvokeCommandInput,
+  type InvokeCommandOutput,
+  LambdaClient,
+} from '@aws-sdk/client-lambda';
+
+const fixturesDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
+
+/** The path of a fixture handler module in tests/fixtures. */
+export function fixture(name: string): string {
+  return join(fixturesDir, `${name}.ts`);
+}
+
+const temporaryDirs: string[] = [];
+
+/** A fresh folder under the OS temp dir; removeTemporaryDirs() deletes every one made so far. */
+export function temporaryDir(prefix = 'baton-local-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temporaryDirs.push(dir);
+  return dir;
+}
+
+export function removeTemporaryDirs(): void {
+  for (const dir of temporaryDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** The real SDK client, pointed at the local service; one attempt, so retries never hide behaviour. */
+export function lambdaClient(url: string): LambdaClient {
+  return new LambdaClient({
+    endpoint: url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret' },
+    maxAttempts: 1,
+  });
+}
+
+export interface InvokeResult extends InvokeCommandOutput {
+  /** The payload as text ('' when there is none). */
+  payloadText: string;
+  /** The payload parsed as JSON (undefined when there is none). */
+  payload: unknown;
+}
+
+/** Invoke through the real SDK, with the payload decoded. */
+export async function invoke(client: LambdaClient, input: InvokeCommandInput): Promise<InvokeResult> {
+  const response = await client.send(new InvokeCommand(input));
+  const text = response.Payload ? Buffer.from(response.Payload).toString('utf8') : '';
+  return { ...response, payloadText: text, payload: text === '' ? undefined : (JSON.parse(text) as unknown) };
+}
+
+/** Polls until `check` is true (for effects that happen in another thread). */
+export async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((wake) => setTimeout(wake, 10));
+  }
+}
