@@ -1,0 +1,16 @@
+// The direct Invoke door (RPC). Composition only: wired once per execution environment.
+import { createDirectInvokeHandler } from '@baton/direct-invoke';
+import { withJobWorker } from '@baton/self-invoke';
+import { wireService } from '../wiring.js';
+
+const { deps, worker, logger } = wireService();
+
+export const handler = withJobWorker(
+  worker,
+  // Lambda does not say who invoked it; a caller that names none acts as BATON_DEFAULT_CALLER, if set.
+  createDirectInvokeHandler({
+    deps,
+    logger,
+    ...(process.env.BATON_DEFAULT_CALLER && { defaultCaller: process.env.BATON_DEFAULT_CALLER }),
+  }),
+);
