@@ -60,14 +60,14 @@ async function handWritten(e: APIGatewayProxyEvent) {
 const baton = createApiGatewayHandler({ deps, logger: silent });
 
 const powertools = new Router();
-powertools.get('/jobs/:id', async ({ params, event: e }) =>
-  toJobView(
+powertools.get('/jobs/:id', async ({ params, event: e }) => ({
+  ...toJobView(
     await getJob(deps, {
       owner: (e as APIGatewayProxyEvent).requestContext.identity.userArn ?? '',
       jobId: params.id as string,
     }),
   ),
-);
+}));
 
 const hono = new Hono();
 hono.get('/jobs/:id', async (c) => {
@@ -91,6 +91,6 @@ describe('GET /jobs/{id}, warm, REST v1 event', () => {
     await powertools.resolve(event, context);
   });
   bench('Hono aws-lambda adapter', async () => {
-    await honoHandler(event, context);
+    await honoHandler(event as Parameters<typeof honoHandler>[0], context);
   });
 });
