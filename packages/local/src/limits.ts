@@ -32,3 +32,15 @@ export const INIT_TIMEOUT_MS = 10_000;
 
 /** How many environments a function may run at once when it declares no reserved concurrency. */
 export const DEFAULT_FUNCTION_CONCURRENCY = 10;
+
+/** API Gateway (REST and HTTP APIs) refuses request payloads over 10 MB with 413. */
+export const API_GATEWAY_PAYLOAD_LIMIT_BYTES = 10 * 1024 * 1024;
+
+/** A REST API answers 504 after 29 s by default (Regional APIs can raise it by quota request). */
+export const REST_API_INTEGRATION_TIMEOUT_MS = 29_000;
+
+/** An HTTP API gives an integration at most 30 s, and that cannot be raised. */
+export const HTTP_API_INTEGRATION_TIMEOUT_MS = 30_000;
+
+/** A Function URL passes the request as a synchronous invoke payload, and buffers the response: 6 MB each way. */
+export const FUNCTION_URL_PAYLOAD_LIMIT_BYTES = SYNC_PAYLOAD_LIMIT_BYTES;

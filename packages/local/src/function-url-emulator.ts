@@ -1,0 +1,165 @@
+import {
+  type AuthType,
+  type CallerIdentity,
+  DEFAULT_LOCAL_PRINCIPAL_ARN,
+  identifyCaller,
+} from './caller-identity.js';
+import {
+  type AccessLogOption,
+  type EmulatorHandle,
+  headerValue,
+  type IncomingCall,
+  jsonReply,
+  type Reply,
+  stableId,
+  startFrontDoor,
+  validateListenOptions,
+  validatePositive,
+} from './front-door.js';
+import { InvokeClient } from './invoke-client.js';
+import { FUNCTION_URL_PAYLOAD_LIMIT_BYTES } from './limits.js';
+import { parseV2ProxyResult, validateDefaultPrincipal } from './proxy-result.js';
+import { v2Event, v2ResponseBody, v2ResponseHeaders } from './v2-events.js';
+
+export interface FunctionUrlEmulatorOptions {
+  /** The Invoke API base of the local Lambda service (`LambdaService.url`). */
+  lambdaUrl: string;
+  functionName: string;
+  /**
+   * The function's timeout: a Function URL waits that long. Default: read from the Lambda service (GetFunction)
+   * at start. The Lambda service ends the invocation at its timeout, and the URL answers 502.
+   */
+  timeoutSeconds?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: any free port. */
+  port?: number;
+  /** Bodies over this get 413. Default 6 MiB, the synchronous invoke payload limit. */
+  maxRequestBytes?: number;
+  /** A BUFFERED response over this is answered 502. Default 6 MiB. */
+  maxResponseBytes?: number;
+  /** Default us-east-1: the region SigV4 credentials must be scoped to, and the domain name's. */
+  region?: string;
+  /** Default 000000000000. */
+  accountId?: string;
+  /** The URL's AuthType: `AWS_IAM` (default) fills `requestContext.authorizer.iam`; `NONE` leaves it out. */
+  authType?: AuthType;
+  /** Who an unsigned request is. Default `arn:aws:iam::000000000000:user/local-developer`. */
+  defaultPrincipalArn?: string;
+  /** The `<url-id>` of `<url-id>.lambda-url.<region>.on.aws`. Default: derived from the function name (stable). */
+  urlId?: string;
+  /** One access line per request. Default `forward`. */
+  logs?: AccessLogOption;
+}
+
+const TITLE = 'Function URL emulator';
+
+/** Time for the Lambda service's own timeout answer to arrive before the URL stops waiting for it. */
+const TIMEOUT_GRACE_MS = 2_000;
+
+/**
+ * A Lambda Function URL (BUFFERED invoke mode): every method and path reaches the function as a payload 2.0
+ * event with routeKey and stage `$default`; the URL waits as long as the function may run.
+ */
+export async function startFunctionUrlEmulator(options: FunctionUrlEmulatorOptions): Promise<EmulatorHandle> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 0;
+  validateListenOptions(TITLE, host, port);
+  if (options.timeoutSeconds !== undefined) validatePositive(TITLE, 'timeoutSeconds', options.timeoutSeconds);
+  const maxRequestBytes = options.maxRequestBytes ?? FUNCTION_URL_PAYLOAD_LIMIT_BYTES;
+  validatePositive(TITLE, 'maxRequestBytes', maxRequestBytes);
+  const maxResponseBytes = options.maxResponseBytes ?? FUNCTION_URL_PAYLOAD_LIMIT_BYTES;
+  validatePositive(TITLE, 'maxResponseBytes', maxResponseBytes);
+  const defaultPrincipalArn = options.defaultPrincipalArn ?? DEFAULT_LOCAL_PRINCIPAL_ARN;
+  validateDefaultPrincipal(TITLE, defaultPrincipalArn);
+  const region = options.region ?? 'us-east-1';
+  const accountId = options.accountId ?? '000000000000';
+  const authType = options.authType ?? 'AWS_IAM';
+
+  const client = new InvokeClient(options.lambdaUrl, options.functionName);
+  const configuration = await client.describeFunction();
+  const timeoutSeconds = options.timeoutSeconds ?? configuration.timeoutSeconds;
+  const urlId = options.urlId ?? stableId(`function-url:${options.functionName}`, 32);
+  const target = {
+    flavour: 'function-url' as const,
+    accountId,
+    apiId: urlId,
+    domainName: `${urlId}.lambda-url.${region}.on.aws`,
+  };
+
+  const handle = async (call: IncomingCall): Promise<Reply> => {
+    const common: Array<[string, string]> = [
+      ['x-amzn-RequestId', call.requestId],
+      ['X-Amzn-Trace-Id', call.traceId],
+    ];
+    // What a Function URL answers when the invocation fails: 502 with this plain body, whatever the cause.
+    const badGateway = (detail: string): Reply => ({
+      status: 502,
+      headers: [['content-type', 'application/json'], ...common],
+      body: Buffer.from('Internal Server Error'),
+      detail,
+    });
+    let identity: CallerIdentity | undefined;
+    if (authType === 'AWS_IAM') {
+      const caller = identifyCaller(
+        headerValue(call.request, 'authorization'),
+        new URLSearchParams(call.rawQuery),
+        { accountId, region, service: 'lambda', defaultPrincipalArn },
+      );
+      if (!caller.ok) return jsonReply(403, { Message: caller.message }, common, 'bad signature');
+      identity = caller.identity;
+    }
+    const outcome = await client.invoke(JSON.stringify(v2Event(call, target, identity)), {
+      timeoutMs: timeoutSeconds * 1000 + TIMEOUT_GRACE_MS,
+      traceHeader: call.traceId,
+    });
+    switch (outcome.kind) {
+      case 'timeout':
+        return badGateway(`no answer within the function's timeout (${timeoutSeconds} s)`);
+      case 'unreachable':
+        return badGateway(`Lambda service unreachable: ${outcome.message}`);
+      case 'service-error':
+        // A throttled function is the one refusal a Function URL passes on as such.
+        if (outcome.status === 429) {
+          return jsonReply(429, { Message: outcome.message }, common, `throttled: ${outcome.message}`);
+        }
+        if (outcome.status === 413) {
+          return jsonReply(413, { Message: outcome.message }, common, 'event over the invoke payload limit');
+        }
+        return badGateway(`Lambda ${outcome.status} ${outcome.errorType}: ${outcome.message}`);
+      case 'result': {
+        if (outcome.functionError) return badGateway(`function error (${outcome.functionError})`);
+        if (outcome.payload.length > maxResponseBytes) {
+          return badGateway(
+            `response of ${outcome.payload.length} bytes over the ${maxResponseBytes} byte limit`,
+          );
+        }
+        const parsed = parseV2ProxyResult(outcome.payload);
+        if (!parsed.ok) return badGateway(`malformed response: ${parsed.reason}`);
+        return {
+          status: parsed.result.statusCode,
+          headers: [...v2ResponseHeaders(parsed.result), ...common],
+          body: v2ResponseBody(parsed.result),
+        };
+      }
+    }
+  };
+
+  return startFrontDoor({
+    kind: 'function-url',
+    functionName: options.functionName,
+    host,
+    port,
+    maxRequestBytes,
+    logs: options.logs ?? 'forward',
+    tooLarge: (call) =>
+      jsonReply(
+        413,
+        { Message: `Request must be smaller than ${maxRequestBytes} bytes for the InvokeFunction operation` },
+        [['x-amzn-RequestId', call.requestId]],
+        'body over the cap',
+      ),
+    handle,
+    onStop: () => client.close(),
+  });
+}

@@ -1,0 +1,143 @@
+import {
+  type AuthType,
+  type CallerIdentity,
+  DEFAULT_LOCAL_PRINCIPAL_ARN,
+  identifyCaller,
+} from './caller-identity.js';
+import {
+  type AccessLogOption,
+  type EmulatorHandle,
+  headerValue,
+  type IncomingCall,
+  jsonReply,
+  type Reply,
+  shortRequestId,
+  stableId,
+  startFrontDoor,
+  validateListenOptions,
+  validatePositive,
+} from './front-door.js';
+import { InvokeClient } from './invoke-client.js';
+import { API_GATEWAY_PAYLOAD_LIMIT_BYTES, HTTP_API_INTEGRATION_TIMEOUT_MS } from './limits.js';
+import { parseV2ProxyResult, validateDefaultPrincipal } from './proxy-result.js';
+import { v2Event, v2ResponseBody, v2ResponseHeaders } from './v2-events.js';
+
+export interface HttpApiEmulatorOptions {
+  /** The Invoke API base of the local Lambda service (`LambdaService.url`). */
+  lambdaUrl: string;
+  functionName: string;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: any free port. */
+  port?: number;
+  /** After this long the client gets 503 while the function keeps running. Default 30 000, HTTP APIs' maximum. */
+  integrationTimeoutMs?: number;
+  /** Bodies over this get 413. Default 10 MiB. */
+  maxRequestBytes?: number;
+  /** Default us-east-1: the region SigV4 credentials must be scoped to, and the domain name's. */
+  region?: string;
+  /** Default 000000000000. */
+  accountId?: string;
+  /** The route's authorization: `AWS_IAM` (default) fills `requestContext.authorizer.iam`; `NONE` leaves it out. */
+  authType?: AuthType;
+  /** Who an unsigned request is. Default `arn:aws:iam::000000000000:user/local-developer`. */
+  defaultPrincipalArn?: string;
+  /** Default: derived from the function name (stable). */
+  apiId?: string;
+  /** One access line per request. Default `forward`. */
+  logs?: AccessLogOption;
+}
+
+const TITLE = 'HTTP API emulator';
+
+/**
+ * API Gateway HTTP API with a Lambda proxy integration (payload format 2.0) on the `$default` route of the
+ * `$default` stage: every method and path reaches the function, and the URL has no stage prefix.
+ */
+export async function startHttpApiEmulator(options: HttpApiEmulatorOptions): Promise<EmulatorHandle> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 0;
+  validateListenOptions(TITLE, host, port);
+  const integrationTimeoutMs = options.integrationTimeoutMs ?? HTTP_API_INTEGRATION_TIMEOUT_MS;
+  validatePositive(TITLE, 'integrationTimeoutMs', integrationTimeoutMs);
+  const maxRequestBytes = options.maxRequestBytes ?? API_GATEWAY_PAYLOAD_LIMIT_BYTES;
+  validatePositive(TITLE, 'maxRequestBytes', maxRequestBytes);
+  const defaultPrincipalArn = options.defaultPrincipalArn ?? DEFAULT_LOCAL_PRINCIPAL_ARN;
+  validateDefaultPrincipal(TITLE, defaultPrincipalArn);
+  const region = options.region ?? 'us-east-1';
+  const accountId = options.accountId ?? '000000000000';
+  const authType = options.authType ?? 'AWS_IAM';
+
+  const client = new InvokeClient(options.lambdaUrl, options.functionName);
+  await client.describeFunction();
+  const apiId = options.apiId ?? stableId(`http-api:${options.functionName}`, 10);
+  const target = {
+    flavour: 'http-api' as const,
+    accountId,
+    apiId,
+    domainName: `${apiId}.execute-api.${region}.amazonaws.com`,
+  };
+
+  const handle = async (call: IncomingCall): Promise<Reply> => {
+    const common: Array<[string, string]> = [['apigw-requestid', call.requestId]];
+    let identity: CallerIdentity | undefined;
+    if (authType === 'AWS_IAM') {
+      const caller = identifyCaller(
+        headerValue(call.request, 'authorization'),
+        new URLSearchParams(call.rawQuery),
+        { accountId, region, service: 'execute-api', defaultPrincipalArn },
+      );
+      if (!caller.ok) return jsonReply(403, { message: caller.message }, common, 'bad signature');
+      identity = caller.identity;
+    }
+    const outcome = await client.invoke(JSON.stringify(v2Event(call, target, identity)), {
+      timeoutMs: integrationTimeoutMs,
+      traceHeader: call.traceId,
+    });
+    const internalError = (detail: string) =>
+      jsonReply(500, { message: 'Internal Server Error' }, common, detail);
+    switch (outcome.kind) {
+      case 'timeout':
+        return jsonReply(
+          503,
+          { message: 'Service Unavailable' },
+          common,
+          `integration timeout after ${integrationTimeoutMs} ms`,
+        );
+      case 'unreachable':
+        return internalError(`Lambda service unreachable: ${outcome.message}`);
+      case 'service-error':
+        return internalError(`Lambda ${outcome.status} ${outcome.errorType}: ${outcome.message}`);
+      case 'result': {
+        if (outcome.functionError) return internalError(`function error (${outcome.functionError})`);
+        const parsed = parseV2ProxyResult(outcome.payload);
+        if (!parsed.ok) return internalError(`malformed Lambda proxy response: ${parsed.reason}`);
+        return {
+          status: parsed.result.statusCode,
+          headers: [...v2ResponseHeaders(parsed.result), ...common],
+          body: v2ResponseBody(parsed.result),
+        };
+      }
+    }
+  };
+
+  return startFrontDoor({
+    kind: 'http-api',
+    functionName: options.functionName,
+    host,
+    port,
+    maxRequestBytes,
+    logs: options.logs ?? 'forward',
+    // HTTP APIs' request ids are the short base64 kind (`ZhLNpgotDoEEJUQ=`), not UUIDs.
+    requestId: shortRequestId,
+    tooLarge: (call) =>
+      jsonReply(
+        413,
+        { message: 'Request Entity Too Large' },
+        [['apigw-requestid', call.requestId]],
+        'body over the cap',
+      ),
+    handle,
+    onStop: () => client.close(),
+  });
+}
