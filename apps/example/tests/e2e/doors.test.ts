@@ -64,7 +64,7 @@ async function pollUntilDone(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const response = await fetch(`${origin}${location}`, { headers });
-    const job = await response.json();
+    const job = (await response.json()) as { status: string };
     if (['succeeded', 'failed', 'cancelled'].includes(job.status)) return job;
     if (Date.now() > deadline) throw new Error(`still ${job.status} after ${timeoutMs} ms`);
     await sleep(250);
@@ -175,7 +175,7 @@ describe('every door of the example service, on this machine', () => {
     const location = accepted.headers.get('location') as string;
     const origin = new URL(endpoints.restApi).origin;
     for (let i = 0; i < 40; i++) {
-      const job = await (await fetch(`${origin}${location}`)).json();
+      const job = (await (await fetch(`${origin}${location}`)).json()) as { status: string };
       if (job.status === 'running') break;
       await sleep(100);
     }

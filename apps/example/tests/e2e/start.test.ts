@@ -1,0 +1,149 @@
+import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const appDir = join(import.meta.dirname, '../..');
+const run = promisify(execFile);
+
+/** `pnpm start` as a user runs it (the same script), on free ports and a throwaway data folder. */
+function start(args: string[]) {
+  const child = spawn(
+    join(appDir, 'node_modules/.bin/tsx'),
+    ['--conditions=@baton/source', 'src/start.ts', '--quiet', ...args],
+    {
+      cwd: appDir,
+      env: { ...process.env, FORCE_COLOR: '0' },
+    },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    output += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const ready = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not ready after 60 s:\n${output}`)), 60_000);
+    const check = () => {
+      if (output.includes('Ctrl-C stops.')) {
+        clearTimeout(timer);
+        resolve(output);
+      }
+    };
+    child.stdout.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code}:\n${output}`));
+    });
+  });
+  // A start expected to fail is never awaited for readiness: its rejection is not an unhandled error.
+  ready.catch(() => {});
+  return { child, ready, exited, output: () => output };
+}
+
+/** What a terminal shows, without the bold and hyperlink escapes curl adds to headers on a tty. */
+const plainText = (text: string) =>
+  text
+    .replaceAll('\r', '')
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences are what is removed.
+    .replace(/\x1b\]8;;[^\x1b]*\x1b\\/g, '')
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: as above.
+    .replace(/\x1b\[[0-9;]*m/g, '');
+
+const running: ChildProcessWithoutNullStreams[] = [];
+let dataDir = '';
+
+afterAll(async () => {
+  for (const child of running) child.kill('SIGKILL');
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('pnpm start', () => {
+  it('serves every door within seconds, its printed examples work as printed, and jobs survive a restart', async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'baton-start-'));
+    const started = Date.now();
+    const first = start(['--port', '0', '--data-dir', dataDir]);
+    running.push(first.child);
+    const banner = await first.ready;
+    const startupMs = Date.now() - started;
+    expect(startupMs).toBeLessThan(30_000);
+    for (const door of ['REST API', 'HTTP API', 'Function URL', 'Lambda Invoke API', 'DynamoDB'])
+      expect(banner).toContain(door);
+
+    const endpoints = JSON.parse(await readFile(join(appDir, '../../.baton/endpoints.json'), 'utf8'));
+    expect(Object.keys(endpoints).sort()).toEqual([
+      'dynamodb',
+      'functionUrl',
+      'functions',
+      'httpApi',
+      'invoke',
+      'restApi',
+    ]);
+    expect(endpoints.restApi).toMatch(/\/local$/);
+    expect(Object.keys(endpoints.functions).sort()).toEqual(['api', 'rpc', 'url', 'worker']);
+
+    // Every example, exactly as printed, through a shell. The AWS CLI one needs the CLI (v2) installed.
+    const commands = banner
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line.startsWith('curl ') || line.startsWith('AWS_ACCESS_KEY_ID='))
+      .filter((line) => !line.includes('aws lambda invoke') || existsSync('/usr/bin/aws'));
+    expect(commands.length).toBeGreaterThanOrEqual(5);
+    const results = await Promise.all(
+      commands.map((command) =>
+        // In a pseudo-terminal, as a user's shell runs it (`aws … /dev/stdout` cannot open a socket).
+        run('script', ['-qefc', command, '/dev/null'], {
+          env: { ...process.env, PATH: `/usr/bin:${process.env.PATH}` },
+          timeout: 60_000,
+        }).then(({ stdout }) => ({ command, stdout: plainText(stdout) })),
+      ),
+    );
+    const outputOf = (needle: string) =>
+      results.find((result) => result.command.includes(needle))?.stdout ?? '';
+    expect(outputOf('"checksum","input":{"text":"hello"}}\' ')).toContain('"status":"succeeded"');
+    expect(outputOf('respond-async')).toMatch(/HTTP\/1\.1 202/);
+    expect(outputOf('"seconds":35')).toMatch(/HTTP\/1\.1 202/);
+    expect(outputOf('"seconds":35')).not.toMatch(/504/);
+    expect(outputOf('prefer: wait=2')).toMatch(/HTTP\/1\.1 202/);
+    expect(outputOf('--aws-sigv4')).toContain('"jobs":[]');
+    if (existsSync('/usr/bin/aws')) expect(outputOf('aws lambda invoke')).toContain('"status":"succeeded"');
+
+    const location = /location: (\S+)/i.exec(outputOf('"seconds":35'))?.[1] as string;
+    expect(location).toMatch(/^\/local\/jobs\//);
+
+    // Ctrl-C stops it cleanly.
+    first.child.kill('SIGINT');
+    expect(await first.exited).toBe(0);
+    expect(first.output()).toContain('Stopped.');
+
+    // Restarted on the same data: the job is still there (and still owned by the same local caller).
+    const second = start(['--port', '0', '--data-dir', dataDir]);
+    running.push(second.child);
+    await second.ready;
+    const again = JSON.parse(await readFile(join(appDir, '../../.baton/endpoints.json'), 'utf8'));
+    const job = (await (await fetch(`${new URL(again.restApi).origin}${location}`)).json()) as { id: string };
+    expect(job.id).toBe(location.split('/').pop());
+    second.child.kill('SIGINT');
+    expect(await second.exited).toBe(0);
+  }, 120_000);
+
+  it('says clearly when a port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const attempt = start(['--port', String(port), '--data-dir', join(tmpdir(), `baton-port-${port}`)]);
+      running.push(attempt.child);
+      expect(await attempt.exited).toBe(1);
+      expect(attempt.output()).toMatch(new RegExp(`Could not start: .*${port}.*in use`, 'i'));
+    } finally {
+      blocker.close();
+    }
+  }, 60_000);
+});
