@@ -1,6 +1,9 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type AuthType, DEFAULT_LOCAL_PRINCIPAL_ARN } from './caller-identity.js';
+import { InvokeClient } from './invoke-client.js';
+import { validateDefaultPrincipal } from './proxy-result.js';
 import { newTraceRoot, parseTraceHeader } from './trace-header.js';
 
 /**
@@ -398,3 +401,52 @@ export const HOP_BY_HOP_HEADERS = new Set([
   'connection',
   'keep-alive',
 ]);
+
+/** What every emulator is configured with. */
+export interface EmulatorCommonOptions {
+  /** The Invoke API base of the local Lambda service (`LambdaService.url`). */
+  lambdaUrl: string;
+  functionName: string;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: any free port. */
+  port?: number;
+  /** Bodies over this get 413. Default: the front door's own payload limit. */
+  maxRequestBytes?: number;
+  /** Default us-east-1: the region SigV4 credentials must be scoped to, and the domain name's. */
+  region?: string;
+  /** Default 000000000000: the account of signed callers and of the API. */
+  accountId?: string;
+  /** `AWS_IAM` (default) fills the caller identity into the event; `NONE` leaves it out. */
+  authType?: AuthType;
+  /** Who an unsigned request is (AWS would refuse it). Default `arn:aws:iam::000000000000:user/local-developer`. */
+  defaultPrincipalArn?: string;
+  /** One access line per request. Default `forward`. */
+  logs?: AccessLogOption;
+}
+
+/** The common options with their defaults applied and checked, and a client for the function behind the door. */
+export function resolveCommonOptions(
+  title: string,
+  options: EmulatorCommonOptions,
+  defaultMaxRequestBytes: number,
+) {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 0;
+  validateListenOptions(title, host, port);
+  const maxRequestBytes = options.maxRequestBytes ?? defaultMaxRequestBytes;
+  validatePositive(title, 'maxRequestBytes', maxRequestBytes);
+  const defaultPrincipalArn = options.defaultPrincipalArn ?? DEFAULT_LOCAL_PRINCIPAL_ARN;
+  validateDefaultPrincipal(title, defaultPrincipalArn);
+  return {
+    host,
+    port,
+    maxRequestBytes,
+    defaultPrincipalArn,
+    region: options.region ?? 'us-east-1',
+    accountId: options.accountId ?? '000000000000',
+    authType: options.authType ?? ('AWS_IAM' as AuthType),
+    logs: options.logs ?? ('forward' as AccessLogOption),
+    client: new InvokeClient(options.lambdaUrl, options.functionName),
+  };
+}

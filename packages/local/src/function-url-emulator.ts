@@ -1,55 +1,30 @@
+import { type CallerIdentity, identifyCaller } from './caller-identity.js';
 import {
-  type AuthType,
-  type CallerIdentity,
-  DEFAULT_LOCAL_PRINCIPAL_ARN,
-  identifyCaller,
-} from './caller-identity.js';
-import {
-  type AccessLogOption,
+  type EmulatorCommonOptions,
   type EmulatorHandle,
   headerValue,
   type IncomingCall,
   jsonReply,
   type Reply,
+  resolveCommonOptions,
   stableId,
   startFrontDoor,
-  validateListenOptions,
   validatePositive,
 } from './front-door.js';
-import { InvokeClient } from './invoke-client.js';
 import { FUNCTION_URL_PAYLOAD_LIMIT_BYTES } from './limits.js';
-import { parseV2ProxyResult, validateDefaultPrincipal } from './proxy-result.js';
+import { parseV2ProxyResult } from './proxy-result.js';
 import { v2Event, v2ResponseBody, v2ResponseHeaders } from './v2-events.js';
 
-export interface FunctionUrlEmulatorOptions {
-  /** The Invoke API base of the local Lambda service (`LambdaService.url`). */
-  lambdaUrl: string;
-  functionName: string;
+export interface FunctionUrlEmulatorOptions extends EmulatorCommonOptions {
   /**
    * The function's timeout: a Function URL waits that long. Default: read from the Lambda service (GetFunction)
    * at start. The Lambda service ends the invocation at its timeout, and the URL answers 502.
    */
   timeoutSeconds?: number;
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** Default 0: any free port. */
-  port?: number;
-  /** Bodies over this get 413. Default 6 MiB, the synchronous invoke payload limit. */
-  maxRequestBytes?: number;
   /** A BUFFERED response over this is answered 502. Default 6 MiB. */
   maxResponseBytes?: number;
-  /** Default us-east-1: the region SigV4 credentials must be scoped to, and the domain name's. */
-  region?: string;
-  /** Default 000000000000. */
-  accountId?: string;
-  /** The URL's AuthType: `AWS_IAM` (default) fills `requestContext.authorizer.iam`; `NONE` leaves it out. */
-  authType?: AuthType;
-  /** Who an unsigned request is. Default `arn:aws:iam::000000000000:user/local-developer`. */
-  defaultPrincipalArn?: string;
   /** The `<url-id>` of `<url-id>.lambda-url.<region>.on.aws`. Default: derived from the function name (stable). */
   urlId?: string;
-  /** One access line per request. Default `forward`. */
-  logs?: AccessLogOption;
 }
 
 const TITLE = 'Function URL emulator';
@@ -62,21 +37,11 @@ const TIMEOUT_GRACE_MS = 2_000;
  * event with routeKey and stage `$default`; the URL waits as long as the function may run.
  */
 export async function startFunctionUrlEmulator(options: FunctionUrlEmulatorOptions): Promise<EmulatorHandle> {
-  const host = options.host ?? '127.0.0.1';
-  const port = options.port ?? 0;
-  validateListenOptions(TITLE, host, port);
+  const { host, port, maxRequestBytes, defaultPrincipalArn, region, accountId, authType, logs, client } =
+    resolveCommonOptions(TITLE, options, FUNCTION_URL_PAYLOAD_LIMIT_BYTES);
   if (options.timeoutSeconds !== undefined) validatePositive(TITLE, 'timeoutSeconds', options.timeoutSeconds);
-  const maxRequestBytes = options.maxRequestBytes ?? FUNCTION_URL_PAYLOAD_LIMIT_BYTES;
-  validatePositive(TITLE, 'maxRequestBytes', maxRequestBytes);
   const maxResponseBytes = options.maxResponseBytes ?? FUNCTION_URL_PAYLOAD_LIMIT_BYTES;
   validatePositive(TITLE, 'maxResponseBytes', maxResponseBytes);
-  const defaultPrincipalArn = options.defaultPrincipalArn ?? DEFAULT_LOCAL_PRINCIPAL_ARN;
-  validateDefaultPrincipal(TITLE, defaultPrincipalArn);
-  const region = options.region ?? 'us-east-1';
-  const accountId = options.accountId ?? '000000000000';
-  const authType = options.authType ?? 'AWS_IAM';
-
-  const client = new InvokeClient(options.lambdaUrl, options.functionName);
   const configuration = await client.describeFunction();
   const timeoutSeconds = options.timeoutSeconds ?? configuration.timeoutSeconds;
   const urlId = options.urlId ?? stableId(`function-url:${options.functionName}`, 32);
@@ -151,7 +116,7 @@ export async function startFunctionUrlEmulator(options: FunctionUrlEmulatorOptio
     host,
     port,
     maxRequestBytes,
-    logs: options.logs ?? 'forward',
+    logs,
     tooLarge: (call) =>
       jsonReply(
         413,

@@ -1,51 +1,26 @@
+import { type CallerIdentity, identifyCaller } from './caller-identity.js';
 import {
-  type AuthType,
-  type CallerIdentity,
-  DEFAULT_LOCAL_PRINCIPAL_ARN,
-  identifyCaller,
-} from './caller-identity.js';
-import {
-  type AccessLogOption,
+  type EmulatorCommonOptions,
   type EmulatorHandle,
   headerValue,
   type IncomingCall,
   jsonReply,
   type Reply,
+  resolveCommonOptions,
   shortRequestId,
   stableId,
   startFrontDoor,
-  validateListenOptions,
   validatePositive,
 } from './front-door.js';
-import { InvokeClient } from './invoke-client.js';
 import { API_GATEWAY_PAYLOAD_LIMIT_BYTES, HTTP_API_INTEGRATION_TIMEOUT_MS } from './limits.js';
-import { parseV2ProxyResult, validateDefaultPrincipal } from './proxy-result.js';
+import { parseV2ProxyResult } from './proxy-result.js';
 import { v2Event, v2ResponseBody, v2ResponseHeaders } from './v2-events.js';
 
-export interface HttpApiEmulatorOptions {
-  /** The Invoke API base of the local Lambda service (`LambdaService.url`). */
-  lambdaUrl: string;
-  functionName: string;
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** Default 0: any free port. */
-  port?: number;
+export interface HttpApiEmulatorOptions extends EmulatorCommonOptions {
   /** After this long the client gets 503 while the function keeps running. Default 30 000, HTTP APIs' maximum. */
   integrationTimeoutMs?: number;
-  /** Bodies over this get 413. Default 10 MiB. */
-  maxRequestBytes?: number;
-  /** Default us-east-1: the region SigV4 credentials must be scoped to, and the domain name's. */
-  region?: string;
-  /** Default 000000000000. */
-  accountId?: string;
-  /** The route's authorization: `AWS_IAM` (default) fills `requestContext.authorizer.iam`; `NONE` leaves it out. */
-  authType?: AuthType;
-  /** Who an unsigned request is. Default `arn:aws:iam::000000000000:user/local-developer`. */
-  defaultPrincipalArn?: string;
   /** Default: derived from the function name (stable). */
   apiId?: string;
-  /** One access line per request. Default `forward`. */
-  logs?: AccessLogOption;
 }
 
 const TITLE = 'HTTP API emulator';
@@ -55,20 +30,10 @@ const TITLE = 'HTTP API emulator';
  * `$default` stage: every method and path reaches the function, and the URL has no stage prefix.
  */
 export async function startHttpApiEmulator(options: HttpApiEmulatorOptions): Promise<EmulatorHandle> {
-  const host = options.host ?? '127.0.0.1';
-  const port = options.port ?? 0;
-  validateListenOptions(TITLE, host, port);
+  const { host, port, maxRequestBytes, defaultPrincipalArn, region, accountId, authType, logs, client } =
+    resolveCommonOptions(TITLE, options, API_GATEWAY_PAYLOAD_LIMIT_BYTES);
   const integrationTimeoutMs = options.integrationTimeoutMs ?? HTTP_API_INTEGRATION_TIMEOUT_MS;
   validatePositive(TITLE, 'integrationTimeoutMs', integrationTimeoutMs);
-  const maxRequestBytes = options.maxRequestBytes ?? API_GATEWAY_PAYLOAD_LIMIT_BYTES;
-  validatePositive(TITLE, 'maxRequestBytes', maxRequestBytes);
-  const defaultPrincipalArn = options.defaultPrincipalArn ?? DEFAULT_LOCAL_PRINCIPAL_ARN;
-  validateDefaultPrincipal(TITLE, defaultPrincipalArn);
-  const region = options.region ?? 'us-east-1';
-  const accountId = options.accountId ?? '000000000000';
-  const authType = options.authType ?? 'AWS_IAM';
-
-  const client = new InvokeClient(options.lambdaUrl, options.functionName);
   await client.describeFunction();
   const apiId = options.apiId ?? stableId(`http-api:${options.functionName}`, 10);
   const target = {
@@ -127,7 +92,7 @@ export async function startHttpApiEmulator(options: HttpApiEmulatorOptions): Pro
     host,
     port,
     maxRequestBytes,
-    logs: options.logs ?? 'forward',
+    logs,
     // HTTP APIs' request ids are the short base64 kind (`ZhLNpgotDoEEJUQ=`), not UUIDs.
     requestId: shortRequestId,
     tooLarge: (call) =>

@@ -1,12 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { type CallerIdentity, identifyCaller } from './caller-identity.js';
 import {
-  type AuthType,
-  type CallerIdentity,
-  DEFAULT_LOCAL_PRINCIPAL_ARN,
-  identifyCaller,
-} from './caller-identity.js';
-import {
-  type AccessLogOption,
+  type EmulatorCommonOptions,
   type EmulatorHandle,
   eventBody,
   formatRequestTime,
@@ -17,44 +12,24 @@ import {
   jsonReply,
   queryPairs,
   type Reply,
+  resolveCommonOptions,
   safeDecode,
   shortRequestId,
   stableId,
   startFrontDoor,
-  validateListenOptions,
   validatePositive,
   withGatewayHeaders,
 } from './front-door.js';
-import { InvokeClient } from './invoke-client.js';
 import { API_GATEWAY_PAYLOAD_LIMIT_BYTES, REST_API_INTEGRATION_TIMEOUT_MS } from './limits.js';
-import { parseRestProxyResult, validateDefaultPrincipal } from './proxy-result.js';
+import { parseRestProxyResult } from './proxy-result.js';
 
-export interface RestApiEmulatorOptions {
-  /** The Invoke API base of the local Lambda service (`LambdaService.url`). */
-  lambdaUrl: string;
-  functionName: string;
+export interface RestApiEmulatorOptions extends EmulatorCommonOptions {
   /** The stage, the first segment of every path. Default `local`. */
   stage?: string;
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** Default 0: any free port. */
-  port?: number;
   /** After this long the client gets 504 while the function keeps running. Default 29 000 (API Gateway's). */
   integrationTimeoutMs?: number;
-  /** Bodies over this get 413. Default 10 MiB (API Gateway's payload limit). */
-  maxRequestBytes?: number;
-  /** Default us-east-1: the region SigV4 credentials must be scoped to, and the domain name's. */
-  region?: string;
-  /** Default 000000000000: the account of signed callers and of the API. */
-  accountId?: string;
-  /** The method's authorization: `AWS_IAM` (default) fills `requestContext.identity` with the caller. */
-  authType?: AuthType;
-  /** Who an unsigned request is (AWS would refuse it). Default `arn:aws:iam::000000000000:user/local-developer`. */
-  defaultPrincipalArn?: string;
   /** The API id in events and the domain name. Default: derived from the function name (stable). */
   apiId?: string;
-  /** One access line per request. Default `forward`. */
-  logs?: AccessLogOption;
 }
 
 const TITLE = 'REST API emulator';
@@ -69,20 +44,10 @@ export async function startRestApiEmulator(options: RestApiEmulatorOptions): Pro
   if (!/^[A-Za-z0-9_-]{1,128}$/.test(stage)) {
     throw new Error(`${TITLE}: stage must be 1-128 letters, digits, '-' or '_', got "${stage}"`);
   }
-  const host = options.host ?? '127.0.0.1';
-  const port = options.port ?? 0;
-  validateListenOptions(TITLE, host, port);
+  const { host, port, maxRequestBytes, defaultPrincipalArn, region, accountId, authType, logs, client } =
+    resolveCommonOptions(TITLE, options, API_GATEWAY_PAYLOAD_LIMIT_BYTES);
   const integrationTimeoutMs = options.integrationTimeoutMs ?? REST_API_INTEGRATION_TIMEOUT_MS;
   validatePositive(TITLE, 'integrationTimeoutMs', integrationTimeoutMs);
-  const maxRequestBytes = options.maxRequestBytes ?? API_GATEWAY_PAYLOAD_LIMIT_BYTES;
-  validatePositive(TITLE, 'maxRequestBytes', maxRequestBytes);
-  const defaultPrincipalArn = options.defaultPrincipalArn ?? DEFAULT_LOCAL_PRINCIPAL_ARN;
-  validateDefaultPrincipal(TITLE, defaultPrincipalArn);
-  const region = options.region ?? 'us-east-1';
-  const accountId = options.accountId ?? '000000000000';
-  const authType = options.authType ?? 'AWS_IAM';
-
-  const client = new InvokeClient(options.lambdaUrl, options.functionName);
   await client.describeFunction();
 
   const apiId = options.apiId ?? stableId(`rest-api:${options.functionName}`, 10);
@@ -196,7 +161,7 @@ export async function startRestApiEmulator(options: RestApiEmulatorOptions): Pro
     host,
     port,
     maxRequestBytes,
-    logs: options.logs ?? 'forward',
+    logs,
     tooLarge: (call) =>
       jsonReply(
         413,
