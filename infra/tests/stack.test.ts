@@ -1,0 +1,520 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { jobsTable, jobsTableDefinition } from '@baton/dynamodb';
+import {
+  type Door,
+  type FunctionKey,
+  functionEnvironment,
+  functionKeys,
+  functionName,
+  functionsInUse,
+  jobsTableName,
+  type ServiceDefinition,
+  service,
+} from '@baton/example/service-definition';
+import { LAMBDA_BUNDLE_OPTIONS } from '@baton/local';
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DOOR_TABLE_ACTIONS, RUNNER_TABLE_ACTIONS } from '../src/permissions.js';
+import { checkRecursionSetting, RecursionSettingError } from '../src/recursion.js';
+import { FAILURE_DETAIL_TYPE, FAILURE_SOURCE, HTTP_ROUTES, REST_API_STAGE } from '../src/service-stack.js';
+import {
+  actionsOf,
+  assetDirOf,
+  defined,
+  functionArnOf,
+  logicalId,
+  render,
+  resourcesOf,
+  resourcesOfStatement,
+  type Synthesized,
+  statementsOfRole,
+  synthesize,
+} from './support/synth.js';
+
+let synth: Synthesized;
+
+beforeAll(() => {
+  synth = synthesize();
+});
+afterAll(() => synth?.cleanup());
+
+const inUse = functionsInUse(service);
+const deployed = (key: FunctionKey) => defined(synth.stack.functions.get(key), `function ${key}`);
+const servedBy = (door: Door) => inUse.find((key) => service.functions[key].doors.includes(door));
+
+describe('the jobs table', () => {
+  it('is the table @baton/dynamodb defines: keys, owner index, on-demand', () => {
+    const spec = jobsTableDefinition(jobsTableName(service));
+    synth.template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    synth.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: spec.TableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: spec.KeySchema,
+      AttributeDefinitions: Match.arrayWith(spec.AttributeDefinitions ?? []),
+      GlobalSecondaryIndexes: spec.GlobalSecondaryIndexes,
+    });
+    const [[, table] = []] = resourcesOf(synth.template, 'AWS::DynamoDB::Table');
+    expect(table?.Properties.AttributeDefinitions).toHaveLength(spec.AttributeDefinitions?.length ?? 0);
+  });
+
+  it('has point-in-time recovery, TTL on the ttl attribute and encryption with the AWS managed key', () => {
+    synth.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: jobsTable.ttl, Enabled: true },
+      // SSEEnabled without a key id = KMS with the AWS managed key aws/dynamodb.
+      SSESpecification: { SSEEnabled: true, KMSMasterKeyId: Match.absent() },
+    });
+  });
+
+  it('is kept when the stack is deleted (jobs are data)', () => {
+    synth.template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
+  });
+});
+
+describe('the functions', () => {
+  it('are exactly the functions in use, by their fixed names', () => {
+    const names = resourcesOf(synth.template, 'AWS::Lambda::Function').map(
+      ([, fn]) => fn.Properties.FunctionName,
+    );
+    expect(names.sort()).toEqual(inUse.map((key) => functionName(key, service)).sort());
+  });
+
+  it.each(inUse)(
+    '%s: runtime, arm64, timeout, memory, reserved concurrency and environment from the definition',
+    (key) => {
+      const fn = service.functions[key];
+      synth.template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: functionName(key, service),
+        Description: fn.description,
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        Timeout: fn.timeoutSeconds,
+        MemorySize: fn.memoryMb,
+        ReservedConcurrentExecutions: fn.reservedConcurrency,
+        Environment: { Variables: functionEnvironment(key, service) },
+        TracingConfig: { Mode: 'Active' },
+      });
+    },
+  );
+
+  it('tells each door where its jobs go by the real function name', () => {
+    for (const key of inUse) {
+      const target = service.functions[key].jobsGoTo;
+      const variables = functionEnvironment(key, service);
+      if (target === 'self') expect(variables.BATON_JOBS_FUNCTION).toBeUndefined();
+      else {
+        expect(variables.BATON_JOBS_FUNCTION).toBe(functionName(target, service));
+        expect(inUse).toContain(target);
+      }
+    }
+  });
+
+  it('deploys no function that no door uses', () => {
+    const variant: ServiceDefinition = {
+      ...service,
+      functions: { ...service.functions, api: { ...service.functions.api, jobsGoTo: 'self' } },
+    };
+    expect(functionsInUse(variant)).not.toContain('worker');
+    const other = synthesize({ definition: variant });
+    try {
+      const names = resourcesOf(other.template, 'AWS::Lambda::Function').map(
+        ([, fn]) => fn.Properties.FunctionName,
+      );
+      expect(names).not.toContain(functionName('worker', variant));
+      expect(names).toHaveLength(functionsInUse(variant).length);
+      // The API function now runs its own jobs, so it may invoke itself and nothing else.
+      const statements = statementsOfRole(
+        other.template,
+        logicalId(defined(other.stack.functions.get('api'), 'api').role),
+      );
+      const invoke = statements.filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
+      expect(invoke.flatMap(resourcesOfStatement)).toEqual([functionArnOf(functionName('api', variant))]);
+    } finally {
+      other.cleanup();
+    }
+  });
+
+  it.each(inUse)('%s: bundled locally as one ESM file with the AWS SDK inside', (key) => {
+    const assetDir = assetDirOf(synth, functionName(key, service));
+    expect(readdirSync(assetDir)).toEqual(['index.mjs']);
+    const bundle = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
+    // The shared banner gives the ESM bundle a `require`; the bundle exports `handler` as ESM.
+    expect(bundle.startsWith(LAMBDA_BUNDLE_OPTIONS.banner.js)).toBe(true);
+    expect(bundle).toMatch(/export\s*\{[^}]*\bhandler\b[^}]*\}/);
+    // Nothing is left for the runtime to provide: no bare imports other than node builtins.
+    const imports = [...bundle.matchAll(/(?:^|[;\s])import\s*(?:[^'"]*?from\s*)?["']([^"']+)["']/g)].map(
+      (m) => m[1],
+    );
+    expect(imports.filter((name) => !name?.startsWith('node:'))).toEqual([]);
+    expect(bundle).toContain('DynamoDBClient');
+  });
+
+  it.each(inUse)('%s: the bundle loads in plain Node as an ES module and exports its handler', (key) => {
+    const bundle = join(assetDirOf(synth, functionName(key, service)), 'index.mjs');
+    // A child process, so that Node's own ESM loader runs it (not vitest's), with the function's environment.
+    const script = `const m = await import(${JSON.stringify(pathToFileURL(bundle).href)}); process.stdout.write(typeof m.handler);`;
+    const output = execFileSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', ...functionEnvironment(key, service) },
+      encoding: 'utf8',
+    });
+    expect(output).toBe('function');
+  });
+});
+
+describe('IAM: least privilege per function', () => {
+  const statementsOf = (key: FunctionKey) => statementsOfRole(synth.template, logicalId(deployed(key).role));
+
+  /** From the definition: a function invokes itself if it runs jobs, and the function its jobs go to. */
+  const expectedInvokeTargets = (key: FunctionKey): string[] => {
+    const fn = service.functions[key];
+    const runsJobs =
+      fn.jobsGoTo === 'self' || inUse.some((other) => service.functions[other].jobsGoTo === key);
+    const names = new Set<string>();
+    if (runsJobs) names.add(functionName(key, service));
+    if (fn.jobsGoTo !== 'self') names.add(functionName(fn.jobsGoTo, service));
+    return [...names].map(functionArnOf).sort();
+  };
+
+  it('gives the example layout the grants its definition implies', () => {
+    // Spelled out once for the example, so a change to the derivation above cannot pass unnoticed.
+    expect(expectedInvokeTargets('api')).toEqual([functionArnOf('baton-example-worker')]);
+    expect(expectedInvokeTargets('url')).toEqual([functionArnOf('baton-example-url')]);
+    expect(expectedInvokeTargets('rpc')).toEqual([functionArnOf('baton-example-rpc')]);
+    expect(expectedInvokeTargets('worker')).toEqual([functionArnOf('baton-example-worker')]);
+  });
+
+  it.each(inUse)('%s: exactly its statements, with exact actions and resources', (key) => {
+    const fn = deployed(key);
+    const table = `<${logicalId(synth.stack.table)}.Arn>`;
+    const isDoor = service.functions[key].doors.length > 0;
+    const statements = statementsOf(key).map((s) => ({
+      actions: actionsOf(s),
+      resources: resourcesOfStatement(s).sort(),
+      effect: s.Effect,
+    }));
+    const expected = [
+      {
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [`<${logicalId(fn.logGroup)}.Arn>`],
+      },
+      {
+        actions: (isDoor ? DOOR_TABLE_ACTIONS : RUNNER_TABLE_ACTIONS)
+          .filter((a) => a !== 'dynamodb:Query')
+          .sort(),
+        resources: [table],
+      },
+      ...(isDoor
+        ? [{ actions: ['dynamodb:Query'], resources: [`${table}/index/${jobsTable.ownerIndex}`] }]
+        : []),
+      { actions: ['lambda:InvokeFunction'], resources: expectedInvokeTargets(key) },
+      { actions: ['events:PutEvents'], resources: [`<${logicalId(synth.stack.failureBus)}.Arn>`] },
+      { actions: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], resources: ['*'] },
+    ].map((s) => ({ ...s, effect: 'Allow' }));
+    expect(statements).toEqual(expect.arrayContaining(expected));
+    expect(statements).toHaveLength(expected.length);
+  });
+
+  it('has no wildcard in any lambda:InvokeFunction or dynamodb resource, and * only for X-Ray', () => {
+    for (const key of inUse) {
+      for (const statement of statementsOf(key)) {
+        const resources = resourcesOfStatement(statement);
+        const actions = actionsOf(statement);
+        if (actions.some((a) => a.startsWith('lambda:') || a.startsWith('dynamodb:'))) {
+          for (const resource of resources) expect(resource).not.toContain('*');
+        }
+        for (const action of actions) expect(action).not.toContain('*');
+        if (resources.includes('*')) expect(actions.every((a) => a.startsWith('xray:'))).toBe(true);
+      }
+    }
+  });
+
+  it('gives the function roles no managed policies (no AWSLambdaBasicExecutionRole)', () => {
+    for (const key of inUse) {
+      synth.template.hasResourceProperties('AWS::IAM::Role', {
+        Description: `Execution role of ${functionName(key, service)}`,
+        ManagedPolicyArns: Match.absent(),
+        AssumeRolePolicyDocument: {
+          Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })],
+        },
+      });
+    }
+  });
+});
+
+describe('the doors', () => {
+  it('REST API: every route, AWS_IAM on every method, validated, proxied to the rest-api function', () => {
+    const key = defined(servedBy('rest-api'), 'the rest-api function');
+    const fnId = logicalId(deployed(key).function);
+    const methods = resourcesOf(synth.template, 'AWS::ApiGateway::Method');
+    expect(methods).toHaveLength(HTTP_ROUTES.length);
+    const validatorId = logicalId(
+      defined(synth.stack.restApi, 'REST API').node.findChild('RequestValidator'),
+    );
+    for (const [, method] of methods) {
+      expect(method.Properties).toMatchObject({
+        AuthorizationType: 'AWS_IAM',
+        RequestValidatorId: { Ref: validatorId },
+        Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' },
+      });
+      expect(render(method.Properties.Integration.Uri)).toContain(`<${fnId}.Arn>`);
+    }
+    synth.template.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
+      ValidateRequestBody: true,
+      ValidateRequestParameters: true,
+    });
+    // The routes: rebuild each method's path from its resources.
+    const resources = Object.fromEntries(resourcesOf(synth.template, 'AWS::ApiGateway::Resource'));
+    const pathOf = (ref: unknown): string => {
+      const id = render(ref)
+        .replace(/^<|>$/g, '')
+        .replace(/\.RootResourceId$/, '');
+      const resource = resources[id];
+      if (!resource) return '';
+      return `${pathOf(resource.Properties.ParentId)}/${String(resource.Properties.PathPart)}`;
+    };
+    const routes = methods.map(([, m]) => `${m.Properties.HttpMethod} ${pathOf(m.Properties.ResourceId)}`);
+    expect(routes.sort()).toEqual(HTTP_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    // Path parameters are required, so the validator refuses a request without them.
+    synth.template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      RequestParameters: { 'method.request.path.id': true },
+    });
+  });
+
+  it('REST API: a regional stage with X-Ray tracing and JSON access logs', () => {
+    synth.template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+    });
+    synth.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: REST_API_STAGE,
+      TracingEnabled: true,
+      AccessLogSetting: {
+        DestinationArn: Match.anyValue(),
+        Format: Match.stringLikeRegexp('identity.userArn'),
+      },
+    });
+  });
+
+  it('HTTP API: every route behind the IAM authorizer, payload v2 to the http-api function, access logs', () => {
+    const key = defined(servedBy('http-api'), 'the http-api function');
+    const routes = resourcesOf(synth.template, 'AWS::ApiGatewayV2::Route');
+    expect(routes.map(([, r]) => r.Properties.RouteKey).sort()).toEqual(
+      HTTP_ROUTES.map((r) => `${r.method} ${r.path}`).sort(),
+    );
+    for (const [, route] of routes) expect(route.Properties.AuthorizationType).toBe('AWS_IAM');
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+      IntegrationUri: { 'Fn::GetAtt': [logicalId(deployed(key).function), 'Arn'] },
+    });
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('routeKey') },
+    });
+  });
+
+  it('Function URL: AWS_IAM, on the function-url function only', () => {
+    const key = defined(servedBy('function-url'), 'the function-url function');
+    synth.template.resourceCountIs('AWS::Lambda::Url', 1);
+    synth.template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'AWS_IAM',
+      TargetFunctionArn: { 'Fn::GetAtt': [logicalId(deployed(key).function), 'Arn'] },
+    });
+  });
+
+  it('direct invoke: no resource; the function name is an output', () => {
+    const key = defined(servedBy('invoke'), 'the invoke function');
+    const fnArn = `<${logicalId(deployed(key).function)}.Arn>`;
+    const fnRef = `<${logicalId(deployed(key).function)}>`;
+    const permissions = resourcesOf(synth.template, 'AWS::Lambda::Permission').filter(([, p]) =>
+      [fnArn, fnRef].includes(render(p.Properties.FunctionName)),
+    );
+    // Only EventBridge, for replays of its failed events: no gateway, no URL.
+    expect(permissions.map(([, p]) => p.Properties.Principal)).toEqual(['events.amazonaws.com']);
+    synth.template.hasOutput('InvokeFunctionName', { Value: functionName(key, service) });
+  });
+});
+
+describe('async invocation and the failure destination', () => {
+  it.each(inUse)('%s: retries and event age from the definition, failures to the EventBridge bus', (key) => {
+    const fn = deployed(key);
+    synth.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: logicalId(fn.function) },
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: service.functions[key].async.maximumRetryAttempts,
+      MaximumEventAgeInSeconds: service.functions[key].async.maximumEventAgeSeconds,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(synth.stack.failureBus), 'Arn'] } },
+      },
+    });
+  });
+
+  it('archives every failure event of the bus for 30 days', () => {
+    synth.template.hasResourceProperties('AWS::Events::Archive', {
+      SourceArn: { 'Fn::GetAtt': [logicalId(synth.stack.failureBus), 'Arn'] },
+      EventPattern: { source: [FAILURE_SOURCE], 'detail-type': [FAILURE_DETAIL_TYPE] },
+      RetentionDays: 30,
+    });
+  });
+
+  it.each(inUse)(
+    '%s: live failures go to the failed-events log group; replays go back to the function',
+    (key) => {
+      const fn = deployed(key);
+      const rules = Object.fromEntries(resourcesOf(synth.template, 'AWS::Events::Rule'));
+      const live = rules[logicalId(fn.failureRule)]?.Properties;
+      const replay = rules[logicalId(fn.replayRule)]?.Properties;
+      const arn = functionArnOf(fn.name);
+      for (const rule of [live, replay]) {
+        const pattern = rule.EventPattern;
+        expect(pattern.source).toEqual([FAILURE_SOURCE]);
+        expect(pattern['detail-type']).toEqual([FAILURE_DETAIL_TYPE]);
+        const arns: unknown[] = pattern.detail.requestContext.functionArn;
+        expect(
+          arns.map((m) =>
+            typeof m === 'object' && m && 'prefix' in m ? `prefix:${render(m.prefix)}` : render(m),
+          ),
+        ).toEqual([arn, `prefix:${arn}:`]);
+        expect(render(rule.EventBusName)).toBe(`<${logicalId(synth.stack.failureBus)}>`);
+      }
+      expect(live.EventPattern['replay-name']).toEqual([{ exists: false }]);
+      expect(replay.EventPattern['replay-name']).toEqual([{ exists: true }]);
+      const [liveTarget] = live.Targets;
+      expect(render(liveTarget?.Arn)).toBe(
+        `arn:aws:logs:us-east-1:123456789012:log-group:<${logicalId(synth.stack.failedEventsLogGroup)}>`,
+      );
+      const [replayTarget] = replay.Targets;
+      expect(render(replayTarget?.Arn)).toBe(`<${logicalId(fn.function)}.Arn>`);
+      expect(replayTarget?.InputPath).toBe('$.detail.requestPayload');
+    },
+  );
+
+  it('lets EventBridge (and only it) write the failed-events log group', () => {
+    const [[, policy]] = resourcesOf(synth.template, 'AWS::Logs::ResourcePolicy') as [[string, never]];
+    const document = JSON.parse(
+      render((policy as { Properties: { PolicyDocument: unknown } }).Properties.PolicyDocument),
+    );
+    expect(document.Statement).toEqual([
+      {
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Resource: `<${logicalId(synth.stack.failedEventsLogGroup)}.Arn>`,
+      },
+    ]);
+  });
+});
+
+describe('recursion', () => {
+  it.each(inUse)('%s: the recursive-loop setting of the definition, explicitly', (key) => {
+    synth.template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: functionName(key, service),
+      RecursiveLoop: service.recursiveLoop,
+    });
+  });
+
+  it('refuses maxHops at or above the loop detection while on Terminate, at synth time', () => {
+    expect(() => checkRecursionSetting(service)).not.toThrow();
+    expect(() => checkRecursionSetting({ ...service, maxHops: 15 })).not.toThrow();
+    expect(() => checkRecursionSetting({ ...service, maxHops: 16 })).toThrow(RecursionSettingError);
+    expect(() => checkRecursionSetting({ ...service, maxHops: 16, recursiveLoop: 'Allow' })).not.toThrow();
+    expect(() => synthesize({ definition: { ...service, maxHops: 16 } })).toThrow(/recursive-loop detection/);
+  });
+});
+
+describe('logs and alarms', () => {
+  it.each(inUse)('%s: its own log group, kept one month', (key) => {
+    const fn = deployed(key);
+    synth.template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: fn.name,
+      LoggingConfig: { LogGroup: { Ref: logicalId(fn.logGroup) } },
+    });
+    expect(synth.template.toJSON().Resources[logicalId(fn.logGroup)].Properties.RetentionInDays).toBe(30);
+  });
+
+  it('every log group has a retention', () => {
+    for (const [, group] of resourcesOf(synth.template, 'AWS::Logs::LogGroup')) {
+      expect(group.Properties.RetentionInDays).toBe(30);
+    }
+  });
+
+  it.each(inUse)('%s: alarms on errors, throttles and failure-destination arrivals', (key) => {
+    const fn = deployed(key);
+    const common = {
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      Statistic: 'Sum',
+    };
+    for (const metric of ['Errors', 'Throttles']) {
+      synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...common,
+        Namespace: 'AWS/Lambda',
+        MetricName: metric,
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(fn.function) } }],
+      });
+    }
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...common,
+      Namespace: 'AWS/Events',
+      MetricName: 'MatchedEvents',
+      Dimensions: [{ Name: 'RuleName', Value: { Ref: logicalId(fn.failureRule) } }],
+    });
+  });
+
+  it('has three alarms per function and no others', () => {
+    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * inUse.length);
+  });
+});
+
+describe('cdk-nag (AwsSolutions)', () => {
+  it('finds nothing unacknowledged: synth with the plugin attached succeeded and the report is clean', () => {
+    const reportPath = join(synth.outdir, 'validation-report.json');
+    expect(existsSync(reportPath)).toBe(true);
+    const report = JSON.parse(readFileSync(reportPath, 'utf8')) as {
+      pluginReports: { violations?: unknown[] }[];
+    };
+    expect(report.pluginReports.flatMap((r) => r.violations ?? [])).toEqual([]);
+  });
+
+  it('every acknowledgment names its rule and gives a reason a reviewer can check', () => {
+    const acknowledged = synth.stack.node
+      .findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules'))
+      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+    expect(acknowledged.length).toBeGreaterThan(0);
+    for (const [id, reason] of acknowledged) {
+      expect(id).toMatch(/AwsSolutions-[A-Z]+\d+/);
+      expect(reason.length).toBeGreaterThan(80);
+    }
+    const ids = new Set(acknowledged.map(([id]) => id.replace(/^Annotation::/, '')));
+    expect([...ids].sort()).toEqual(
+      [
+        'AwsSolutions-APIG3',
+        'AwsSolutions-APIG6',
+        'AwsSolutions-COG4',
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        'AwsSolutions-IAM5[Resource::*]',
+      ].sort(),
+    );
+  });
+
+  it('the acknowledgments are written into the template for auditors', () => {
+    const tracing =
+      synth.template.toJSON().Resources[logicalId(synth.stack.node.findChild('ApiTracingPolicy'))];
+    expect(tracing.Metadata.cdk_nag.rules_to_suppress).toEqual([
+      expect.objectContaining({ id: 'AwsSolutions-IAM5[Resource::*]', reason: expect.any(String) }),
+    ]);
+  });
+});
+
+it('covers every function key of the definition that is in use', () => {
+  expect([...synth.stack.functions.keys()]).toEqual(inUse);
+  expect(functionKeys.filter((key) => !inUse.includes(key))).toEqual([]);
+});
