@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { createJobsTable } from '@baton/dynamodb';
 import {
   type LambdaFunctionDefinition,
@@ -12,8 +13,10 @@ import {
   startLambdaService,
   startRestApiEmulator,
 } from '@baton/local';
+import { toJobRunEvent } from '@baton/self-invoke';
 import {
   service as exampleService,
+  type FunctionKey,
   functionEnvironment,
   functionFor,
   functionName,
@@ -74,6 +77,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     stops.push(() => dynamo.stop());
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials });
     await createJobsTable(client, jobsTableName(definition));
+    const unfinished = await unfinishedJobIds(client, jobsTableName(definition));
     client.destroy();
 
     const functions: LambdaFunctionDefinition[] = functionsInUse(definition).map((key) => {
@@ -89,6 +93,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
         environment: {
           ...functionEnvironment(key, definition),
           BATON_DEFAULT_CALLER: options.defaultCaller ?? LOCAL_CALLER,
+          // Locally a runner stopped with the stack is taken over within 10 s of a restart, not a minute.
+          BATON_LEASE_TTL_MS: '10000',
         },
       };
     });
@@ -128,6 +134,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     });
     stops.push(() => url.stop());
 
+    const resumed = await resumeJobs(lambda.url, functionName(jobRunner(definition), definition), unfinished);
+
     const endpoints: Endpoints = {
       invoke: lambda.url,
       restApi: rest.url,
@@ -138,7 +146,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
         functionsInUse(definition).map((key) => [key, functionName(key, definition)]),
       ),
     };
-    return { endpoints, lambda, stop };
+    return { endpoints, lambda, stop, resumed };
   } catch (error) {
     await stop();
     throw error;
@@ -148,4 +156,57 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
 export async function writeEndpointsFile(path: string, endpoints: Endpoints): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, `${JSON.stringify(endpoints, null, 2)}\n`);
+}
+
+/**
+ * Jobs left queued or running when the stack last stopped: their job-run events lived only in the local Lambda
+ * service's memory. A full scan is fine for a laptop's table; AWS keeps its own async queue and needs none.
+ */
+async function unfinishedJobIds(client: DynamoDBClient, tableName: string): Promise<string[]> {
+  const ids: string[] = [];
+  const pages = paginateScan(
+    { client },
+    {
+      TableName: tableName,
+      ConsistentRead: true,
+      FilterExpression: '#status IN (:queued, :running)',
+      ExpressionAttributeNames: { '#status': 'status', '#id': 'id' },
+      ExpressionAttributeValues: { ':queued': { S: 'queued' }, ':running': { S: 'running' } },
+      ProjectionExpression: '#id',
+    },
+  );
+  for await (const page of pages) for (const item of page.Items ?? []) if (item.id?.S) ids.push(item.id.S);
+  return ids;
+}
+
+/** The function that runs jobs handed to it: the worker other doors send jobs to, or else any door's function. */
+function jobRunner(definition: ServiceDefinition): FunctionKey {
+  const used = functionsInUse(definition);
+  return (
+    used.find((key) => used.some((other) => definition.functions[other].jobsGoTo === key)) ??
+    (used[0] as FunctionKey)
+  );
+}
+
+/**
+ * Dispatches each unfinished job again. Its runner is gone, so the new delivery waits out the dead lease and
+ * takes the job over from its last checkpoint; a job that was merely queued is simply claimed.
+ */
+async function resumeJobs(lambdaUrl: string, runner: string, jobIds: readonly string[]): Promise<number> {
+  if (jobIds.length === 0) return 0;
+  const lambda = new LambdaClient({ endpoint: lambdaUrl, region: 'us-east-1', credentials });
+  try {
+    for (const jobId of jobIds) {
+      await lambda.send(
+        new InvokeCommand({
+          FunctionName: runner,
+          InvocationType: 'Event',
+          Payload: new TextEncoder().encode(JSON.stringify(toJobRunEvent({ jobId, hop: 0 }))),
+        }),
+      );
+    }
+    return jobIds.length;
+  } finally {
+    lambda.destroy();
+  }
 }

@@ -61,7 +61,9 @@ async function main() {
   const { endpoints } = stack;
   console.log(
     [
-      `Baton example service is up (${Date.now() - started} ms).`,
+      `Baton example service is up (${Date.now() - started} ms).${
+        stack.resumed > 0 ? ` Resumed ${stack.resumed} unfinished job(s) from the last run.` : ''
+      }`,
       '',
       `  REST API (API Gateway v1, stage 'local')  ${endpoints.restApi}`,
       `  HTTP API (API Gateway v2)                 ${endpoints.httpApi}`,

@@ -33,6 +33,7 @@ export function wireService() {
     store,
     logger,
     maxHops: Number(process.env.BATON_MAX_HOPS ?? 12),
+    ...(process.env.BATON_LEASE_TTL_MS && { leaseTtlMs: Number(process.env.BATON_LEASE_TTL_MS) }),
   });
   return { deps, worker, logger };
 }

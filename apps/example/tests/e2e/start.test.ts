@@ -122,13 +122,21 @@ describe('pnpm start', () => {
     expect(await first.exited).toBe(0);
     expect(first.output()).toContain('Stopped.');
 
-    // Restarted on the same data: the job is still there (and still owned by the same local caller).
+    // Restarted on the same data: the job is still there, and the 35-second wait — cut off mid-run by the
+    // stop — is resumed from its checkpoint and finishes.
     const second = start(['--port', '0', '--data-dir', dataDir]);
     running.push(second.child);
-    await second.ready;
+    const secondBanner = await second.ready;
+    expect(secondBanner).toMatch(/Resumed [1-9]\d* unfinished job/);
     const again = JSON.parse(await readFile(join(appDir, '../../.baton/endpoints.json'), 'utf8'));
-    const job = (await (await fetch(`${new URL(again.restApi).origin}${location}`)).json()) as { id: string };
+    const jobUrl = `${new URL(again.restApi).origin}${location}`;
+    let job = (await (await fetch(jobUrl)).json()) as { id: string; status: string; result?: unknown };
     expect(job.id).toBe(location.split('/').pop());
+    for (let i = 0; i < 120 && job.status !== 'succeeded'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      job = (await (await fetch(jobUrl)).json()) as typeof job;
+    }
+    expect(job, second.output()).toMatchObject({ status: 'succeeded', result: { waitedSeconds: 35 } });
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);
   }, 120_000);
