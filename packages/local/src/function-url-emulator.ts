@@ -13,7 +13,7 @@ import {
 } from './front-door.js';
 import { FUNCTION_URL_PAYLOAD_LIMIT_BYTES } from './limits.js';
 import { parseV2ProxyResult } from './proxy-result.js';
-import { v2Event, v2ResponseBody, v2ResponseHeaders } from './v2-events.js';
+import { v2Event, v2Reply } from './v2-events.js';
 
 export interface FunctionUrlEmulatorOptions extends EmulatorCommonOptions {
   /**
@@ -101,11 +101,7 @@ export async function startFunctionUrlEmulator(options: FunctionUrlEmulatorOptio
         }
         const parsed = parseV2ProxyResult(outcome.payload);
         if (!parsed.ok) return badGateway(`malformed response: ${parsed.reason}`);
-        return {
-          status: parsed.result.statusCode,
-          headers: [...v2ResponseHeaders(parsed.result), ...common],
-          body: v2ResponseBody(parsed.result),
-        };
+        return v2Reply(parsed.result, common);
       }
     }
   };

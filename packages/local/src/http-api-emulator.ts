@@ -14,7 +14,7 @@ import {
 } from './front-door.js';
 import { API_GATEWAY_PAYLOAD_LIMIT_BYTES, HTTP_API_INTEGRATION_TIMEOUT_MS } from './limits.js';
 import { parseV2ProxyResult } from './proxy-result.js';
-import { v2Event, v2ResponseBody, v2ResponseHeaders } from './v2-events.js';
+import { v2Event, v2Reply } from './v2-events.js';
 
 export interface HttpApiEmulatorOptions extends EmulatorCommonOptions {
   /** After this long the client gets 503 while the function keeps running. Default 30 000, HTTP APIs' maximum. */
@@ -77,11 +77,7 @@ export async function startHttpApiEmulator(options: HttpApiEmulatorOptions): Pro
         if (outcome.functionError) return internalError(`function error (${outcome.functionError})`);
         const parsed = parseV2ProxyResult(outcome.payload);
         if (!parsed.ok) return internalError(`malformed Lambda proxy response: ${parsed.reason}`);
-        return {
-          status: parsed.result.statusCode,
-          headers: [...v2ResponseHeaders(parsed.result), ...common],
-          body: v2ResponseBody(parsed.result),
-        };
+        return v2Reply(parsed.result, common);
       }
     }
   };

@@ -7,6 +7,7 @@ import {
   headerPairs,
   type IncomingCall,
   queryPairs,
+  type Reply,
   safeDecode,
   withGatewayHeaders,
 } from './front-door.js';
@@ -127,4 +128,13 @@ export function v2ResponseHeaders(result: V2ProxyResult): Array<[string, string]
 
 export function v2ResponseBody(result: V2ProxyResult): Buffer {
   return Buffer.from(result.body ?? '', result.isBase64Encoded ? 'base64' : 'utf8');
+}
+
+/** The reply for a payload 2.0 proxy result, with the front door's own headers added. */
+export function v2Reply(result: V2ProxyResult, doorHeaders: Array<[string, string]>): Reply {
+  return {
+    status: result.statusCode,
+    headers: [...v2ResponseHeaders(result), ...doorHeaders],
+    body: v2ResponseBody(result),
+  };
 }
