@@ -1,7 +1,13 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type AuthType, DEFAULT_LOCAL_PRINCIPAL_ARN } from './caller-identity.js';
+import {
+  type AuthType,
+  type CallerIdentity,
+  DEFAULT_LOCAL_PRINCIPAL_ARN,
+  type IdentityOptions,
+  identifyCaller,
+} from './caller-identity.js';
 import { InvokeClient } from './invoke-client.js';
 import { validateDefaultPrincipal } from './proxy-result.js';
 import { newTraceRoot, parseTraceHeader } from './trace-header.js';
@@ -449,4 +455,21 @@ export function resolveCommonOptions(
     logs: options.logs ?? ('forward' as AccessLogOption),
     client: new InvokeClient(options.lambdaUrl, options.functionName),
   };
+}
+
+/**
+ * Who made a call, as the door's authorization would establish it: nobody for `NONE`, else the SigV4 caller
+ * (or the default principal for an unsigned call), or why the signature is refused.
+ */
+export function identifyCall(
+  call: IncomingCall,
+  authType: AuthType,
+  options: IdentityOptions,
+): { ok: true; identity: CallerIdentity | undefined } | { ok: false; message: string } {
+  if (authType !== 'AWS_IAM') return { ok: true, identity: undefined };
+  return identifyCaller(
+    headerValue(call.request, 'authorization'),
+    new URLSearchParams(call.rawQuery),
+    options,
+  );
 }

@@ -1,9 +1,8 @@
-import { type CallerIdentity, identifyCaller } from './caller-identity.js';
 import {
   type EmulatorCommonOptions,
   type EmulatorHandle,
-  headerValue,
   type IncomingCall,
+  identifyCall,
   jsonReply,
   type Reply,
   resolveCommonOptions,
@@ -64,16 +63,14 @@ export async function startFunctionUrlEmulator(options: FunctionUrlEmulatorOptio
       body: Buffer.from('Internal Server Error'),
       detail,
     });
-    let identity: CallerIdentity | undefined;
-    if (authType === 'AWS_IAM') {
-      const caller = identifyCaller(
-        headerValue(call.request, 'authorization'),
-        new URLSearchParams(call.rawQuery),
-        { accountId, region, service: 'lambda', defaultPrincipalArn },
-      );
-      if (!caller.ok) return jsonReply(403, { Message: caller.message }, common, 'bad signature');
-      identity = caller.identity;
-    }
+    const caller = identifyCall(call, authType, {
+      accountId,
+      region,
+      service: 'lambda',
+      defaultPrincipalArn,
+    });
+    if (!caller.ok) return jsonReply(403, { Message: caller.message }, common, 'bad signature');
+    const identity = caller.identity;
     const outcome = await client.invoke(JSON.stringify(v2Event(call, target, identity)), {
       timeoutMs: timeoutSeconds * 1000 + TIMEOUT_GRACE_MS,
       traceHeader: call.traceId,

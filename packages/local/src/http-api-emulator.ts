@@ -1,9 +1,8 @@
-import { type CallerIdentity, identifyCaller } from './caller-identity.js';
 import {
   type EmulatorCommonOptions,
   type EmulatorHandle,
-  headerValue,
   type IncomingCall,
+  identifyCall,
   jsonReply,
   type Reply,
   resolveCommonOptions,
@@ -45,16 +44,14 @@ export async function startHttpApiEmulator(options: HttpApiEmulatorOptions): Pro
 
   const handle = async (call: IncomingCall): Promise<Reply> => {
     const common: Array<[string, string]> = [['apigw-requestid', call.requestId]];
-    let identity: CallerIdentity | undefined;
-    if (authType === 'AWS_IAM') {
-      const caller = identifyCaller(
-        headerValue(call.request, 'authorization'),
-        new URLSearchParams(call.rawQuery),
-        { accountId, region, service: 'execute-api', defaultPrincipalArn },
-      );
-      if (!caller.ok) return jsonReply(403, { message: caller.message }, common, 'bad signature');
-      identity = caller.identity;
-    }
+    const caller = identifyCall(call, authType, {
+      accountId,
+      region,
+      service: 'execute-api',
+      defaultPrincipalArn,
+    });
+    if (!caller.ok) return jsonReply(403, { message: caller.message }, common, 'bad signature');
+    const identity = caller.identity;
     const outcome = await client.invoke(JSON.stringify(v2Event(call, target, identity)), {
       timeoutMs: integrationTimeoutMs,
       traceHeader: call.traceId,

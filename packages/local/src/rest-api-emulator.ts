@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { type CallerIdentity, identifyCaller } from './caller-identity.js';
+import type { CallerIdentity } from './caller-identity.js';
 import {
   type EmulatorCommonOptions,
   type EmulatorHandle,
@@ -9,6 +9,7 @@ import {
   headerPairs,
   headerValue,
   type IncomingCall,
+  identifyCall,
   jsonReply,
   queryPairs,
   type Reply,
@@ -80,28 +81,21 @@ export async function startRestApiEmulator(options: RestApiEmulatorOptions): Pro
         `outside the stage /${stage}`,
       );
     }
-    let identity: CallerIdentity | undefined;
-    if (authType === 'AWS_IAM') {
-      const caller = identifyCaller(
-        headerValue(call.request, 'authorization'),
-        new URLSearchParams(call.rawQuery),
-        {
-          accountId,
-          region,
-          service: 'execute-api',
-          defaultPrincipalArn,
-        },
+    const caller = identifyCall(call, authType, {
+      accountId,
+      region,
+      service: 'execute-api',
+      defaultPrincipalArn,
+    });
+    if (!caller.ok) {
+      return jsonReply(
+        403,
+        { message: caller.message },
+        [...common, ['x-amzn-ErrorType', 'IncompleteSignatureException']],
+        'bad signature',
       );
-      if (!caller.ok) {
-        return jsonReply(
-          403,
-          { message: caller.message },
-          [...common, ['x-amzn-ErrorType', 'IncompleteSignatureException']],
-          'bad signature',
-        );
-      }
-      identity = caller.identity;
     }
+    const identity = caller.identity;
 
     const event = restEvent(call, resource, identity, extendedRequestId, api);
     const outcome = await client.invoke(JSON.stringify(event), {
