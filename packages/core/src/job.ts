@@ -61,6 +61,13 @@ export interface Job {
   readonly status: JobStatus;
   /** The number of the attempt that is running, or ran last; 0 before the first claim. */
   readonly attempts: number;
+  /**
+   * The self-invocation (hop) that claimed the job last; absent before the first claim. The reconciler and
+   * the failed-event handler read it to keep a recovered job within maxHops and to ignore stale events.
+   */
+  readonly hop?: number;
+  /** How many times the reconciler re-dispatched or requeued this job; bounds its retries of a lost job. */
+  readonly reconciled?: number;
   readonly progress?: JobProgress;
   /** Opaque JSON the operation saved to resume from; survives continuation and retries. */
   readonly checkpoint?: Json;
@@ -84,6 +91,8 @@ export interface Job {
 export interface JobChanges {
   readonly status?: JobStatus;
   readonly attempts?: number;
+  readonly hop?: number;
+  readonly reconciled?: number;
   readonly progress?: JobProgress | null;
   readonly checkpoint?: Json | null;
   readonly result?: Json | null;
@@ -106,6 +115,11 @@ export interface JobExpectation {
   readonly leaseHolder?: string | null;
   /** The stored lease expires exactly at this instant (used with leaseHolder to take over an expired lease). */
   readonly leaseExpiresAt?: string;
+  /**
+   * The stored `reconciled` count equals this (an absent count is 0): a version number of the reconciler's
+   * own actions, so that of two reconcilers acting on the same stale job exactly one wins.
+   */
+  readonly reconciled?: number;
 }
 
 /** Does a stored job meet an expectation? The reference semantics every JobStore adapter must reproduce. */
@@ -119,6 +133,7 @@ export function meetsExpectation(job: Job, expected: JobExpectation): boolean {
       return false;
   }
   if (expected.leaseExpiresAt !== undefined && job.lease?.expiresAt !== expected.leaseExpiresAt) return false;
+  if (expected.reconciled !== undefined && (job.reconciled ?? 0) !== expected.reconciled) return false;
   return true;
 }
 
@@ -137,6 +152,9 @@ export const isLeaseExpired = (job: Job, nowMs: number): boolean =>
   job.lease === undefined || Date.parse(job.lease.expiresAt) <= nowMs;
 
 export const isExpired = (job: Job, nowMs: number): boolean => Date.parse(job.expiresAt) <= nowMs;
+
+/** Queued or running: a job the reconciler may still have to look after. */
+export const isUnfinished = (job: Pick<Job, 'status'>): boolean => !isTerminal(job.status);
 
 /** The job as a client sees it: no lease internals, no checkpoint (which is the operation's private state). */
 export interface JobView {
@@ -158,6 +176,6 @@ export interface JobView {
 
 export function toJobView(job: Job): JobView {
   const { input: _input, owner: _owner, checkpoint: _checkpoint, lease: _lease, ...rest } = job;
-  const { operationVersion: _v, correlationId: _c, ...view } = rest;
+  const { operationVersion: _v, correlationId: _c, hop: _h, reconciled: _r, ...view } = rest;
   return view;
 }

@@ -21,6 +21,14 @@ export interface ListJobsQuery {
   readonly cursor?: string;
 }
 
+/** What the reconciler asks for: unfinished jobs nobody has written to for a while. */
+export interface StaleJobsQuery {
+  /** ISO-8601: jobs whose updatedAt is at or before this instant. */
+  readonly updatedBefore: string;
+  /** At most this many jobs (the reconciler's bounded work per run). */
+  readonly limit: number;
+}
+
 /**
  * Where jobs live. Every write is a single-item conditional write: no transactions, so that the store can
  * be DynamoDB (or a DynamoDB-protocol server without transactions) and each write costs one unit.
@@ -35,6 +43,10 @@ export interface ListJobsQuery {
  * - `listByOwner` returns only that owner's unexpired jobs, newest first. A cursor is opaque and valid only
  *   for the owner it was issued to: any other cursor is a ValidationError, never another owner's page.
  *   Listing may lag writes slightly (a secondary index is eventually consistent); `get` never does.
+ * - `findStale` returns unfinished (queued or running), unexpired jobs whose updatedAt is at or before
+ *   `updatedBefore`, oldest first, at most `limit`, read consistently. It is served by an index of unfinished
+ *   jobs only (never a scan of the table): a finished job leaves that index with the write that finishes it.
+ *   The index may lag writes slightly, so a job written just now may still be returned; callers re-check.
  * - `null` in JobChanges removes a field, so a JSON `null` result is stored as no result.
  */
 export interface JobStore {
@@ -42,6 +54,7 @@ export interface JobStore {
   get(id: string): Promise<Job | undefined>;
   update(id: string, expected: JobExpectation, changes: JobChanges): Promise<Job | undefined>;
   listByOwner(owner: string, query: ListJobsQuery): Promise<JobPage>;
+  findStale(query: StaleJobsQuery): Promise<readonly Job[]>;
 }
 
 /** What the async runner receives: a pointer to a stored job, never its input. */

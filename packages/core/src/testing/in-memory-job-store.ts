@@ -2,12 +2,13 @@ import { ValidationError } from '../errors.js';
 import {
   applyChanges,
   isExpired,
+  isUnfinished,
   type Job,
   type JobChanges,
   type JobExpectation,
   meetsExpectation,
 } from '../job.js';
-import type { Clock, CreateJobResult, JobPage, JobStore, ListJobsQuery } from '../ports.js';
+import type { Clock, CreateJobResult, JobPage, JobStore, ListJobsQuery, StaleJobsQuery } from '../ports.js';
 import { systemClock } from '../system.js';
 
 interface Cursor {
@@ -76,6 +77,15 @@ export class InMemoryJobStore implements JobStore {
       jobs: page.map((job) => structuredClone(job)),
       ...(more && last && { nextCursor: encodeCursor({ owner, createdAt: last.createdAt, id: last.id }) }),
     };
+  }
+
+  async findStale(query: StaleJobsQuery): Promise<readonly Job[]> {
+    const now = this.clock.now();
+    return [...this.jobs.values()]
+      .filter((job) => isUnfinished(job) && !isExpired(job, now) && job.updatedAt <= query.updatedBefore)
+      .sort((a, b) => (a.updatedAt === b.updatedAt ? (a.id < b.id ? -1 : 1) : a.updatedAt < b.updatedAt ? -1 : 1))
+      .slice(0, query.limit)
+      .map((job) => structuredClone(job));
   }
 
   private live(id: string): Job | undefined {

@@ -290,6 +290,74 @@ export function describeJobStoreConformance(name: string, factory: ConformanceFa
     );
 
     it(
+      'applies an update conditioned on the reconciled count, an absent count being 0',
+      withStore(async (store, clock) => {
+        const job = sampleJob(clock);
+        await store.create(job);
+        expect(await store.update(job.id, { reconciled: 1 }, { hop: 1 })).toBeUndefined();
+        const racers = await Promise.all(
+          [1, 1, 1].map((n) => store.update(job.id, { status: 'queued', reconciled: 0 }, { reconciled: n, hop: 2 })),
+        );
+        expect(racers.filter((r) => r !== undefined)).toHaveLength(1);
+        expect(await store.get(job.id)).toMatchObject({ reconciled: 1, hop: 2 });
+        expect(await store.update(job.id, { reconciled: 0 }, { reconciled: 2 })).toBeUndefined();
+        expect(await store.update(job.id, { reconciled: 1 }, { reconciled: 2 })).toMatchObject({ reconciled: 2 });
+      }),
+    );
+
+    it(
+      'finds stale unfinished jobs, oldest first, bounded, and never finished or expired ones',
+      withStore(async (store, clock) => {
+        const at = (offsetMs: number) => new Date(clock.now() + offsetMs).toISOString();
+        const oldest = sampleJob(clock, { updatedAt: at(-50_000), createdAt: at(-50_000) });
+        const running = sampleJob(clock, {
+          status: 'running',
+          attempts: 1,
+          lease: { holder: 'dead', expiresAt: at(-30_000) },
+          updatedAt: at(-40_000),
+          createdAt: at(-45_000),
+        });
+        const older = sampleJob(clock, { updatedAt: at(-30_000), createdAt: at(-30_000) });
+        const fresh = sampleJob(clock, { updatedAt: at(-1_000), createdAt: at(-1_000) });
+        const finished = sampleJob(clock, {
+          status: 'succeeded',
+          attempts: 1,
+          result: 1,
+          updatedAt: at(-60_000),
+          createdAt: at(-60_000),
+        });
+        const expiring = sampleJob(clock, {
+          updatedAt: at(-55_000),
+          createdAt: at(-55_000),
+          expiresAt: at(5_000),
+        });
+        for (const job of [fresh, older, finished, running, oldest, expiring]) await store.create(job);
+        clock.advance(10_000); // `expiring` is now past its expiry; the others are not
+
+        const before = at(-15_000); // 25 s before the jobs' reference instant
+        const ids = async (limit: number) =>
+          (await store.findStale({ updatedBefore: before, limit })).map((job) => job.id);
+        expect(await ids(10)).toEqual([oldest.id, running.id, older.id]);
+        expect(await ids(2)).toEqual([oldest.id, running.id]);
+        expect((await store.findStale({ updatedBefore: before, limit: 1 }))[0]).toEqual(oldest);
+
+        // A write makes a job fresh again; finishing one takes it out for good.
+        await store.update(oldest.id, { status: 'queued' }, { reconciled: 1 });
+        await store.update(
+          running.id,
+          { status: 'running', leaseHolder: 'dead' },
+          { status: 'failed', lease: null, error: { type: 'X', message: 'x', retryable: false } },
+        );
+        expect(await ids(10)).toEqual([older.id]);
+        clock.advance(60_000);
+        const later = (await store.findStale({ updatedBefore: at(0), limit: 10 })).map((job) => job.id);
+        expect(later).toContain(oldest.id);
+        expect(later).not.toContain(running.id);
+        expect(later).not.toContain(finished.id);
+      }),
+    );
+
+    it(
       'returns copies: changing a returned job does not change the stored one',
       withStore(async (store, clock) => {
         const job = sampleJob(clock);
