@@ -2,6 +2,7 @@ export { canonicalJson, jsonSizeBytes } from './canonical-json.js';
 export * from './errors.js';
 export { type Execution, executeOperation, toJobError } from './execute-operation.js';
 export * from './job.js';
+export * from './limits.js';
 export * from './operation.js';
 export type * from './ports.js';
 export * from './registry.js';
@@ -24,7 +25,6 @@ export {
   runInline,
 } from './use-cases/run-inline.js';
 export {
-  DEFAULT_MAX_HOPS,
   type RunJobDeps,
   type RunJobOptions,
   type RunJobOutcome,

@@ -12,16 +12,10 @@ import {
 } from '../job.js';
 import { type AbortCause, type AnyOperation, OperationAborted } from '../operation.js';
 import type { Clock, IdGenerator, JobDispatcher, JobStore } from '../ports.js';
+import { DEFAULT_LEASE_TTL_MS, DEFAULT_MAX_HOPS } from '../limits.js';
 import type { Registry } from '../registry.js';
 import { transition } from '../transition.js';
 
-/**
- * Lambda stops a chain of about 16 invocations (recursive-loop detection) unless the function opts out.
- * The first door invocation and Lambda's own async retries are links of that chain too, so by default a job
- * may hop 12 times — up to 3 hours of 15-minute invocations — and stays clear of the detector. Longer jobs
- * raise maxHops *and* opt their function out of loop detection; maxHops is then the only bound, by design.
- */
-export const DEFAULT_MAX_HOPS = 12;
 
 export interface RunJobDeps {
   readonly registry: Registry;
@@ -67,7 +61,7 @@ const DEFAULTS = {
   progressIntervalMs: 1_000,
   cancelPollMs: 5_000,
   abortGraceMs: 2_000,
-  leaseTtlMs: 60_000,
+  leaseTtlMs: DEFAULT_LEASE_TTL_MS,
   leaseSlackMs: 1_000,
   leaseWaitMs: 0,
 } satisfies Omit<RunJobOptions, 'remainingTimeMs'>;

@@ -1,0 +1,28 @@
+/**
+ * The numbers several packages must agree on, each in one place. The doors, the worker, the reconciler, the
+ * local emulators and the CDK app import them from here rather than repeating them.
+ */
+
+/** API Gateway ends an integration after 29 s with a 504; HTTP APIs cannot raise it (aws-facts: apigateway limits). */
+export const API_GATEWAY_INTEGRATION_TIMEOUT_MS = 29_000;
+
+/** Lambda stops a chain of about 16 invocations (recursive-loop detection) unless the function opts out. */
+export const LAMBDA_RECURSION_LIMIT = 16;
+
+/**
+ * The first door invocation and Lambda's own async retries are links of the recursion chain too, so by
+ * default a job may hop 12 times — up to 3 hours of 15-minute invocations — and stays clear of the detector.
+ * Longer jobs raise maxHops *and* opt their function out of loop detection; maxHops is then the only bound.
+ */
+export const DEFAULT_MAX_HOPS = 12;
+
+/**
+ * A lease lasts this long and its runner renews it every third of it; a dead runner's job is claimable again
+ * within this time (docs/decisions/0003-hops-attempts-and-leases.md).
+ */
+export const DEFAULT_LEASE_TTL_MS = 60_000;
+
+/** A correlation id travels in every job-run event and log line: 1 to 256 visible ASCII characters. */
+export const CORRELATION_ID_MAX_LENGTH = 256;
+const CORRELATION_ID = /^[\x21-\x7e]{1,256}$/;
+export const isValidCorrelationId = (value: string): boolean => CORRELATION_ID.test(value);
