@@ -23,6 +23,8 @@ export interface ExecutionHooks {
    * runner stops waiting for it. An operation that ignores its signal is left behind, not awaited forever.
    */
   readonly graceMs: number;
+  /** The scheduler the grace period is timed on (the runner's, so a test can run it on fake time). */
+  readonly schedule: (callback: () => void, ms: number) => () => void;
 }
 
 /** Turns anything an operation threw into the error a job records. Unknown errors are crashes: retryable. */
@@ -72,11 +74,11 @@ export async function executeOperation(
       checkpoint: (state) => hooks.onCheckpoint(structuredClone(state)),
     }))();
 
-  let graceTimer: NodeJS.Timeout | undefined;
+  let cancelGrace: (() => void) | undefined;
   let onAbort: (() => void) | undefined;
   const abandoned = new Promise<'abandoned'>((resolve) => {
     onAbort = () => {
-      graceTimer = setTimeout(() => resolve('abandoned'), hooks.graceMs);
+      cancelGrace = hooks.schedule(() => resolve('abandoned'), hooks.graceMs);
     };
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
@@ -115,7 +117,7 @@ export async function executeOperation(
     }
     return { kind: 'returned', output: (parsed.data ?? null) as Json };
   } finally {
-    clearTimeout(graceTimer);
+    cancelGrace?.();
     if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 }

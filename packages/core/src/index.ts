@@ -1,11 +1,13 @@
 export { canonicalJson, jsonSizeBytes } from './canonical-json.js';
 export * from './errors.js';
 export { type Execution, executeOperation, toJobError } from './execute-operation.js';
+export { DEFAULT_RETENTION_MS, type IntakeRequest, newJob, takeIn } from './intake.js';
 export * from './job.js';
 export * from './limits.js';
 export * from './operation.js';
 export type * from './ports.js';
 export * from './registry.js';
+export { backoffDelayMs, RETRY_BACKOFF } from './runner/backoff.js';
 export { randomIds, systemClock } from './system.js';
 export { transition } from './transition.js';
 export { type CancelJobDeps, cancelJob } from './use-cases/cancel-job.js';
@@ -18,6 +20,19 @@ export {
   MAX_PAGE_SIZE,
 } from './use-cases/list-jobs.js';
 export {
+  type ReconcileAction,
+  type ReconcileJobsDeps,
+  type ReconcileJobsOptions,
+  type ReconcileReport,
+  reconcileJobs,
+} from './use-cases/reconcile-jobs.js';
+export {
+  type FailedDelivery,
+  type FailedDeliveryOutcome,
+  type RecordFailedDeliveryDeps,
+  recordFailedDelivery,
+} from './use-cases/record-failed-delivery.js';
+export {
   type InlineOutcome,
   type RunInlineDeps,
   type RunInlineOptions,
@@ -25,6 +40,7 @@ export {
   runInline,
 } from './use-cases/run-inline.js';
 export {
+  leaseHolderFor,
   type RunJobDeps,
   type RunJobOptions,
   type RunJobOutcome,
@@ -37,7 +53,6 @@ export {
   serveRequest,
 } from './use-cases/serve-request.js';
 export {
-  DEFAULT_RETENTION_MS,
   type SubmitJobDeps,
   type SubmitJobRequest,
   type SubmitJobResult,

@@ -92,7 +92,7 @@ export interface JobChanges {
   readonly status?: JobStatus;
   readonly attempts?: number;
   readonly hop?: number;
-  readonly reconciled?: number;
+  readonly reconciled?: number | null;
   readonly progress?: JobProgress | null;
   readonly checkpoint?: Json | null;
   readonly result?: Json | null;

@@ -76,6 +76,18 @@ export interface Clock {
   now(): number;
 }
 
+/**
+ * Time, and waiting for it, from one source: every lease, budget, poll and backoff of the core waits through
+ * this port, so a test runs them on a fake scheduler (`ManualClock` in `@baton/core/testing`) instead of real
+ * sleeps, and passes the same on an idle machine and a busy one.
+ */
+export interface Scheduler extends Clock {
+  /** Calls `callback` once, `ms` from now; the function returned cancels it. */
+  schedule(callback: () => void, ms: number): () => void;
+  /** Resolves `ms` from now. */
+  sleep(ms: number): Promise<void>;
+}
+
 export interface IdGenerator {
   /** A new unguessable job id (at least 96 random bits). */
   jobId(): string;

@@ -1,8 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import type { Clock, IdGenerator } from './ports.js';
+import type { IdGenerator, Scheduler } from './ports.js';
 
-/** The wall clock. */
-export const systemClock: Clock = { now: () => Date.now() };
+/** The wall clock and the event loop's timers. */
+export const systemClock: Scheduler = {
+  now: () => Date.now(),
+  schedule: (callback, ms) => {
+    const timer = setTimeout(callback, Math.max(0, ms));
+    return () => clearTimeout(timer);
+  },
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+};
 
 /**
  * Ids from the operating system's CSPRNG: 128 bits, base64url (22 characters). A job id is the only key to

@@ -11,6 +11,7 @@ import {
 import {
   type Clock,
   type CreateJobResult,
+  isUnfinished,
   type Job,
   type JobChanges,
   type JobExpectation,
@@ -18,6 +19,7 @@ import {
   type JobStore,
   type ListJobsQuery,
   PayloadTooLarge,
+  type StaleJobsQuery,
   systemClock,
 } from '@baton/core';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -36,6 +38,7 @@ import {
   reservationKey,
   toJobItem,
   toReservationItem,
+  UNFINISHED_SHARDS,
 } from './table.js';
 
 export interface DynamoDbJobStoreOptions {
@@ -122,7 +125,7 @@ export class DynamoDbJobStore implements JobStore {
 
   async update(id: string, expected: JobExpectation, changes: JobChanges): Promise<Job | undefined> {
     const nowMs = this.clock.now();
-    const plan = planUpdate(expected, changes, { nowMs, updatedAt: new Date(nowMs).toISOString() });
+    const plan = planUpdate(id, expected, changes, { nowMs, updatedAt: new Date(nowMs).toISOString() });
     if (!plan) return undefined;
     // The stored item is not read first, so only the attributes this write sets can be checked here;
     // DynamoDB refuses a result that grows the item past the limit, and that is turned into the same error.
@@ -201,6 +204,66 @@ export class DynamoDbJobStore implements JobStore {
         }),
       }),
     };
+  }
+
+  /**
+   * From the unfinished index, which holds only queued and running jobs (keys and expiry): every shard is
+   * queried in parallel, oldest write first, for at most `limit` unexpired entries written at or before
+   * `updatedBefore`; the merged oldest `limit` are read with one consistent BatchGetItem. The index lags
+   * writes, so what was read is checked again: still unfinished, still not written since.
+   */
+  async findStale(query: StaleJobsQuery): Promise<readonly Job[]> {
+    const limit = Math.floor(query.limit);
+    const beforeMs = instantMs(query.updatedBefore, 'updatedBefore');
+    if (!(limit >= 1)) return [];
+    const nowMs = this.clock.now();
+    const shards = Array.from({ length: UNFINISHED_SHARDS }, (_, shard) =>
+      this.staleInShard(String(shard), beforeMs, nowMs, limit),
+    );
+    const entries = (await Promise.all(shards))
+      .flat()
+      .map((entry) => ({
+        pk: String(entry[jobsTable.partitionKey]),
+        updatedAtMs: Number(entry[jobsTable.updatedAtMs]),
+      }))
+      .sort((a, b) => oldestFirst(a.updatedAtMs, jobIdOfKey(a.pk), b.updatedAtMs, jobIdOfKey(b.pk)))
+      .slice(0, limit);
+    const jobs = await this.readMany(
+      entries.map((entry) => entry.pk),
+      nowMs,
+    );
+    return jobs
+      .filter((job) => isUnfinished(job) && instantMs(job.updatedAt, 'updatedAt') <= beforeMs)
+      .sort((a, b) => oldestFirst(Date.parse(a.updatedAt), a.id, Date.parse(b.updatedAt), b.id));
+  }
+
+  /** Up to `limit` unexpired entries of one shard of the unfinished index, oldest first. */
+  private async staleInShard(shard: string, beforeMs: number, nowMs: number, limit: number): Promise<Item[]> {
+    const found: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: jobsTable.unfinishedIndex,
+          KeyConditionExpression: '#shard = :shard AND #updatedAtMs <= :before',
+          FilterExpression: '#expiresAtMs > :now',
+          ExpressionAttributeNames: {
+            '#shard': jobsTable.unfinishedShard,
+            '#updatedAtMs': jobsTable.updatedAtMs,
+            '#expiresAtMs': jobsTable.expiresAtMs,
+          },
+          ExpressionAttributeValues: { ':shard': shard, ':before': beforeMs, ':now': nowMs },
+          ScanIndexForward: true,
+          // Limit counts entries read before the filter: expired ones cost a page, never a wrong answer.
+          Limit: limit - found.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      found.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (found.length < limit && startKey);
+    return found.slice(0, limit);
   }
 
   /** Puts a job unless a live one has its id; if one has, returns that one as stored. */
@@ -324,6 +387,10 @@ export class DynamoDbJobStore implements JobStore {
       .map(fromJobItem);
   }
 }
+
+/** Oldest first, by (updatedAt, id): the order of findStale, the same as the reference store's. */
+const oldestFirst = (aMs: number, aId: string, bMs: number, bId: string): number =>
+  aMs !== bMs ? aMs - bMs : aId < bId ? -1 : aId > bId ? 1 : 0;
 
 /** DynamoDB's (and dynalite's) refusal of an item over 400 KB; PutItem and UpdateItem word it differently. */
 const isItemTooLarge = (error: unknown): boolean =>

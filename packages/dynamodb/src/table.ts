@@ -1,7 +1,8 @@
 /**
- * The jobs table, in one place: key names, the owner index, the TTL attribute, how a job and an
- * idempotency reservation become items, and how to create the table. The local stack and the CDK app
- * build the table from these constants, so the cloud and a laptop cannot drift apart.
+ * The jobs table, in one place: key names, the owner index, the index of unfinished jobs, the TTL
+ * attribute, how a job and an idempotency reservation become items, and how to create the table. The
+ * local stack and the CDK app build the table from these constants, so the cloud and a laptop cannot
+ * drift apart.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -11,7 +12,7 @@ import {
   type DynamoDBClient,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { Job, Json } from '@baton/core';
+import { isUnfinished, type Job, type Json } from '@baton/core';
 
 export const jobsTable = Object.freeze({
   /** The partition key (S): `job#<id>` for a job, `req#<hash>` for an idempotency reservation. No sort key. */
@@ -29,7 +30,24 @@ export const jobsTable = Object.freeze({
   expiresAtMs: 'expiresAtMs',
   /** DynamoDB's TTL attribute (N, epoch seconds, rounded up so an item is never deleted before it expires). */
   ttl: 'ttl',
+  /**
+   * The unfinished jobs, oldest write first within each shard: what `findStale` queries. Sparse: only a
+   * queued or running job carries its partition key, and the write that finishes a job removes it.
+   */
+  unfinishedIndex: 'unfinished',
+  /** The unfinished index's partition key (S): one of UNFINISHED_SHARDS values, from a hash of the job id. */
+  unfinishedShard: 'unfinishedShard',
+  /** The unfinished index's sort key (N): epoch milliseconds of updatedAt, set by every write of the job. */
+  updatedAtMs: 'updatedAtMs',
 });
+
+/**
+ * How many partition key values the unfinished index spreads its entries over. One index partition takes
+ * about 1000 writes per second, and every write of an unfinished job rewrites its index entry (the sort key
+ * moves), so a single key value would cap the writes of all running jobs together; since that sort key only
+ * grows, DynamoDB cannot split the hot key by range either. 8 shards cost `findStale` 8 small Queries.
+ */
+export const UNFINISHED_SHARDS = 8;
 
 const JOB_PREFIX = 'job#';
 const RESERVATION_PREFIX = 'req#';
@@ -41,6 +59,8 @@ const INTERNAL_ATTRIBUTES = [
   jobsTable.ownerSortKey,
   jobsTable.expiresAtMs,
   jobsTable.ttl,
+  jobsTable.unfinishedShard,
+  jobsTable.updatedAtMs,
 ] as const;
 
 export type Item = Record<string, unknown>;
@@ -59,6 +79,13 @@ export const reservationKey = (owner: string, clientRequestId: string) => ({
 
 export const ownerSortKeyOf = (createdAt: string, id: string): string => `${createdAt}#${id}`;
 
+/**
+ * The unfinished index shard of a job: "0" to "7", fixed for the life of the job, so that the writes of one
+ * job always land on the same index key. A hash, not the id's own characters, whatever ids look like.
+ */
+export const unfinishedShardOf = (id: string): string =>
+  String((createHash('sha256').update(id).digest()[0] as number) % UNFINISHED_SHARDS);
+
 /** Epoch milliseconds of an ISO-8601 instant; an unparseable one is a bug in the caller, not a job that never expires. */
 export function instantMs(iso: string, what: string): number {
   const ms = Date.parse(iso);
@@ -72,10 +99,11 @@ const expiryAttributes = (expiresAtMs: number) => ({
 });
 
 /**
- * A job as an item: its own attributes, plus the key, the owner index's sort key and the expiry
- * attributes. input, checkpoint and result are JSON text because DynamoDB's types do not hold every JSON
- * value: numbers are limited to 38 digits and ±1e125 (the SDK also refuses integers above 2^53), maps nest
- * at most 32 levels. Text round-trips whatever the core accepted, and its size is simply its UTF-8 length.
+ * A job as an item: its own attributes, plus the key, the owner index's sort key, the unfinished index's
+ * keys (the shard only while the job is queued or running) and the expiry attributes. input, checkpoint
+ * and result are JSON text because DynamoDB's types do not hold every JSON value: numbers are limited to
+ * 38 digits and ±1e125 (the SDK also refuses integers above 2^53), maps nest at most 32 levels. Text
+ * round-trips whatever the core accepted, and its size is simply its UTF-8 length.
  */
 export function toJobItem(job: Job): Item {
   const item: Item = { ...jobKey(job.id) };
@@ -83,6 +111,8 @@ export function toJobItem(job: Job): Item {
     if (value !== undefined) item[name] = toStoredValue(name, value);
   }
   item[jobsTable.ownerSortKey] = ownerSortKeyOf(job.createdAt, job.id);
+  item[jobsTable.updatedAtMs] = instantMs(job.updatedAt, 'updatedAt');
+  if (isUnfinished(job)) item[jobsTable.unfinishedShard] = unfinishedShardOf(job.id);
   return { ...item, ...expiryAttributes(instantMs(job.expiresAt, 'expiresAt')) };
 }
 
@@ -119,7 +149,10 @@ export function toReservationItem(
   return { ...reservationKey(owner, clientRequestId), jobId, ...expiryAttributes(expiresAtMs) };
 }
 
-/** The table as CreateTable wants it: on-demand, one partition key, the sparse owner index. TTL is set separately. */
+/**
+ * The table as CreateTable wants it: on-demand, one partition key, the sparse owner and unfinished indexes.
+ * TTL is set separately.
+ */
 export function jobsTableDefinition(tableName: string): CreateTableCommandInput {
   return {
     TableName: tableName,
@@ -128,6 +161,8 @@ export function jobsTableDefinition(tableName: string): CreateTableCommandInput 
       { AttributeName: jobsTable.partitionKey, AttributeType: 'S' },
       { AttributeName: jobsTable.ownerKey, AttributeType: 'S' },
       { AttributeName: jobsTable.ownerSortKey, AttributeType: 'S' },
+      { AttributeName: jobsTable.unfinishedShard, AttributeType: 'S' },
+      { AttributeName: jobsTable.updatedAtMs, AttributeType: 'N' },
     ],
     KeySchema: [{ AttributeName: jobsTable.partitionKey, KeyType: 'HASH' }],
     GlobalSecondaryIndexes: [
@@ -139,6 +174,16 @@ export function jobsTableDefinition(tableName: string): CreateTableCommandInput 
         ],
         // Keys and expiry only: none of them changes after create, so claims, progress and finishes never
         // write the index. A listing reads the jobs themselves with a consistent BatchGetItem.
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [jobsTable.expiresAtMs] },
+      },
+      {
+        IndexName: jobsTable.unfinishedIndex,
+        KeySchema: [
+          { AttributeName: jobsTable.unfinishedShard, KeyType: 'HASH' },
+          { AttributeName: jobsTable.updatedAtMs, KeyType: 'RANGE' },
+        ],
+        // Keys and expiry only, for the same reason: every write of an unfinished job moves its entry, and
+        // a small entry is one write unit. findStale filters expired entries here, then reads the jobs.
         Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [jobsTable.expiresAtMs] },
       },
     ],

@@ -83,7 +83,9 @@ export class InMemoryJobStore implements JobStore {
     const now = this.clock.now();
     return [...this.jobs.values()]
       .filter((job) => isUnfinished(job) && !isExpired(job, now) && job.updatedAt <= query.updatedBefore)
-      .sort((a, b) => (a.updatedAt === b.updatedAt ? (a.id < b.id ? -1 : 1) : a.updatedAt < b.updatedAt ? -1 : 1))
+      .sort((a, b) =>
+        a.updatedAt === b.updatedAt ? (a.id < b.id ? -1 : 1) : a.updatedAt < b.updatedAt ? -1 : 1,
+      )
       .slice(0, query.limit)
       .map((job) => structuredClone(job));
   }

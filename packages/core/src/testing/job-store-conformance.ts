@@ -296,12 +296,16 @@ export function describeJobStoreConformance(name: string, factory: ConformanceFa
         await store.create(job);
         expect(await store.update(job.id, { reconciled: 1 }, { hop: 1 })).toBeUndefined();
         const racers = await Promise.all(
-          [1, 1, 1].map((n) => store.update(job.id, { status: 'queued', reconciled: 0 }, { reconciled: n, hop: 2 })),
+          [1, 1, 1].map((n) =>
+            store.update(job.id, { status: 'queued', reconciled: 0 }, { reconciled: n, hop: 2 }),
+          ),
         );
         expect(racers.filter((r) => r !== undefined)).toHaveLength(1);
         expect(await store.get(job.id)).toMatchObject({ reconciled: 1, hop: 2 });
         expect(await store.update(job.id, { reconciled: 0 }, { reconciled: 2 })).toBeUndefined();
-        expect(await store.update(job.id, { reconciled: 1 }, { reconciled: 2 })).toMatchObject({ reconciled: 2 });
+        expect(await store.update(job.id, { reconciled: 1 }, { reconciled: 2 })).toMatchObject({
+          reconciled: 2,
+        });
       }),
     );
 

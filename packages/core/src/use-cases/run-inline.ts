@@ -1,12 +1,12 @@
 import { executeOperation } from '../execute-operation.js';
 import type { JobError, JobProgress, Json } from '../job.js';
 import { OperationAborted } from '../operation.js';
-import type { Clock } from '../ports.js';
+import type { Scheduler } from '../ports.js';
 import type { Registry } from '../registry.js';
 
 export interface RunInlineDeps {
   readonly registry: Registry;
-  readonly clock: Clock;
+  readonly clock: Scheduler;
 }
 
 export interface RunInlineRequest {
@@ -55,7 +55,7 @@ export async function runInline(
   // The operation is asked to stop early enough that its grace still ends by the deadline.
   const stopAt = startedAt + Math.max(0, options.deadlineMs - graceMs);
   const controller = new AbortController();
-  const handoff = setTimeout(
+  const cancelHandoff = deps.clock.schedule(
     () => controller.abort(new OperationAborted('handoff')),
     Math.max(0, stopAt - startedAt),
   );
@@ -79,6 +79,7 @@ export async function runInline(
       },
       controller,
       graceMs,
+      schedule: (callback, ms) => deps.clock.schedule(callback, ms),
     });
     switch (execution.kind) {
       case 'returned':
@@ -95,7 +96,7 @@ export async function runInline(
         };
     }
   } finally {
-    clearTimeout(handoff);
+    cancelHandoff();
     options.signal?.removeEventListener('abort', onCallerAbort);
   }
 }

@@ -1,10 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { canonicalJson } from '../canonical-json.js';
-import { Conflict, Unauthenticated, ValidationError } from '../errors.js';
+import { Unauthenticated } from '../errors.js';
+import { newJob, takeIn } from '../intake.js';
 import { isLeaseExpired, isTerminal, type Job, type JobError, type Json } from '../job.js';
-import { transition } from '../transition.js';
+import { DEFAULT_LEASE_TTL_MS } from '../limits.js';
+import { JobRun, type JobRunSettings, leaseFrom } from '../runner/job-run.js';
 import { runInline } from './run-inline.js';
-import { DEFAULT_RETENTION_MS, type SubmitJobDeps, submitJob } from './submit-job.js';
+import { assertSameRequest, type SubmitJobDeps, submitJob } from './submit-job.js';
 
 export type ServeRequestDeps = SubmitJobDeps;
 
@@ -24,6 +24,8 @@ export interface OperationRequest {
   readonly budgetMs: number;
   /** How often a request that joins a run already under way re-reads it. */
   readonly pollMs?: number;
+  /** How often a recorded run re-reads its job to notice a cancel. Default 1 s: a caller is waiting. */
+  readonly cancelPollMs?: number;
 }
 
 export type ServeOutcome =
@@ -40,16 +42,16 @@ export type ServeOutcome =
       readonly created: boolean;
     };
 
-const CLIENT_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
-const LEASE_SLACK_MS = 2_000;
+/** How long an operation asked to hand over gets to save its checkpoint and return, at most. */
+const MAX_HANDOFF_GRACE_MS = 1_000;
 
 /**
  * The one behaviour every door shares. Async requests become jobs. Sync requests run inline under the door's
  * budget; work still running when the budget ends is not killed but handed over — checkpointed where the
  * operation can — to the async worker, and the caller gets the job. A fast sync request without a
- * clientRequestId writes nothing. With one, the run is recorded as it starts (one conditional write), so a
- * retried request joins the run under way — waiting for it within its own budget, or answering with its
- * job — instead of running the work twice.
+ * clientRequestId writes nothing. With one, the run is recorded as it starts (one conditional write) and run
+ * as a job is (lease, cancel, a guarded last write), so a retried request joins the run under way — waiting
+ * for it within its own budget, or answering with its job — instead of running the work twice.
  */
 export async function serveRequest(deps: ServeRequestDeps, request: OperationRequest): Promise<ServeOutcome> {
   if (!request.owner) throw new Unauthenticated();
@@ -62,6 +64,7 @@ export async function serveRequest(deps: ServeRequestDeps, request: OperationReq
 }
 
 async function serveUnrecorded(deps: ServeRequestDeps, request: OperationRequest): Promise<ServeOutcome> {
+  takeIn(deps.registry, request);
   const outcome = await runInline(deps, request, { deadlineMs: request.budgetMs });
   if (outcome.kind !== 'handoff') return outcome;
   const { job } = await submitJob(deps, {
@@ -79,103 +82,68 @@ async function serveRecorded(
   deps: ServeRequestDeps,
   request: OperationRequest & { clientRequestId: string },
 ): Promise<ServeOutcome> {
-  if (!CLIENT_REQUEST_ID.test(request.clientRequestId)) {
-    throw new ValidationError('Invalid clientRequestId.', [
-      {
-        path: ['meta', 'clientRequestId'],
-        message: 'Must be 1 to 128 printable ASCII characters without spaces.',
-        code: 'invalid_format',
-      },
-    ]);
-  }
-  const { operation, input } = deps.registry.parseInput(request.operation, request.input);
+  const parsed = takeIn(deps.registry, request);
+  const { operation } = parsed;
   const startedAt = deps.clock.now();
+  const graceMs = Math.min(MAX_HANDOFF_GRACE_MS, Math.max(0, request.budgetMs / 10));
+  const settings: JobRunSettings = {
+    // A hand-over goes to the worker's first hop.
+    nextHop: 0,
+    maxHops: 0,
+    handoffMarginMs: graceMs,
+    progressIntervalMs: 1_000,
+    cancelPollMs: request.cancelPollMs ?? 1_000,
+    abortGraceMs: graceMs,
+    leaseTtlMs: DEFAULT_LEASE_TTL_MS,
+    leaseSlackMs: 2_000,
+    handoffAtDeadline: true,
+    // The caller is waiting: a failure is answered, not retried behind its back.
+    retries: false,
+    random: Math.random,
+  };
+  const limits = {
+    invocationEndsAt: startedAt + request.budgetMs,
+    budgetEndsAt: startedAt + operation.policy.timeBudgetMs,
+  };
   const holder = deps.ids.leaseHolder();
-  const at = new Date(startedAt).toISOString();
-  // Born running, leased to this request for its budget: the one write that lets a retry find it.
-  const stored = await deps.store.create({
-    id: deps.ids.jobId(),
-    operation: operation.name,
-    operationVersion: operation.version,
-    input,
-    owner: request.owner,
-    status: 'running',
-    attempts: 1,
-    cancelRequested: false,
-    clientRequestId: request.clientRequestId,
-    createdAt: at,
-    updatedAt: at,
-    startedAt: at,
-    lease: { holder, expiresAt: new Date(startedAt + request.budgetMs + LEASE_SLACK_MS).toISOString() },
-    expiresAt: new Date(startedAt + (deps.retentionMs ?? DEFAULT_RETENTION_MS)).toISOString(),
-    ...(request.correlationId !== undefined && { correlationId: request.correlationId }),
-  });
-  if (!stored.created) {
-    const existing = stored.job;
-    if (existing.operation !== operation.name || canonicalJson(existing.input) !== canonicalJson(input)) {
-      throw new Conflict(
-        `clientRequestId '${request.clientRequestId}' was already used for a different request.`,
-        'idempotency-key-reused',
-      );
-    }
-    return joinRun(deps, existing, startedAt + request.budgetMs, request.pollMs ?? 250);
-  }
-
-  const job = stored.job;
-  const outcome = await runInline(
-    deps,
-    { operation: operation.name, input },
-    { deadlineMs: request.budgetMs },
+  // Born running, leased to this request: the one write that lets a retry find it.
+  const stored = await deps.store.create(
+    newJob(deps, request.owner, parsed, {
+      clientRequestId: request.clientRequestId,
+      ...(request.correlationId !== undefined && { correlationId: request.correlationId }),
+      runningUnder: leaseFrom(holder, startedAt, settings, limits),
+    }),
   );
-  const finishedAt = new Date(deps.clock.now()).toISOString();
-  const mine = { leaseHolder: holder };
-  switch (outcome.kind) {
-    case 'completed': {
-      const done = await transition(
-        deps.store,
-        job,
-        'succeeded',
-        { result: outcome.output, finishedAt, lease: null, progress: { fraction: 1 } },
-        mine,
-      );
-      return { kind: 'completed', output: outcome.output, ...(done && { job: done }) };
-    }
-    case 'failed': {
-      const done = await transition(
-        deps.store,
-        job,
-        'failed',
-        { error: outcome.error, finishedAt, lease: null },
-        mine,
-      );
-      return { kind: 'failed', error: outcome.error, ...(done && { job: done }) };
-    }
+  if (!stored.created) {
+    assertSameRequest(stored.job, operation.name, parsed.input, request.clientRequestId);
+    return joinRun(deps, stored.job, startedAt + request.budgetMs, request.pollMs ?? 250);
+  }
+
+  const run = new JobRun(deps, settings, stored.job, holder, limits);
+  const outcome = await run.execute(operation);
+  switch (outcome.outcome) {
+    case 'succeeded':
+      return { kind: 'completed', output: outcome.job.result ?? null, job: outcome.job };
+    case 'failed':
+      return {
+        kind: 'failed',
+        error: outcome.job.error ?? { type: 'Failed', message: 'The job failed.', retryable: false },
+        job: outcome.job,
+      };
+    case 'cancelled':
+      return {
+        kind: 'failed',
+        error: { type: 'Cancelled', message: 'The job was cancelled while it ran.', retryable: false },
+        job: outcome.job,
+      };
+    case 'requeued':
+      return { kind: 'accepted', job: outcome.job, reason: 'handoff', created: true };
     default: {
-      // Handoff: back to queued with where it got to, and on to the worker.
-      const queued = await transition(
-        deps.store,
-        job,
-        'queued',
-        {
-          lease: null,
-          ...(outcome.checkpoint !== undefined && { checkpoint: outcome.checkpoint }),
-          ...(outcome.progress !== undefined && { progress: outcome.progress }),
-        },
-        mine,
-      );
-      if (!queued) return { kind: 'accepted', job, reason: 'in-progress', created: true };
-      await dispatchHandedOver(deps, queued);
-      return { kind: 'accepted', job: queued, reason: 'handoff', created: true };
+      // Someone else holds the job now (our lease lapsed): answer with it as it stands.
+      const current = (await deps.store.get(stored.job.id)) ?? run.current;
+      return { kind: 'accepted', job: current, reason: 'in-progress', created: true };
     }
   }
-}
-
-async function dispatchHandedOver(deps: ServeRequestDeps, job: Job): Promise<void> {
-  await deps.dispatcher.dispatch({
-    jobId: job.id,
-    hop: 0,
-    ...(job.correlationId !== undefined && { correlationId: job.correlationId }),
-  });
 }
 
 /**
@@ -196,11 +164,18 @@ async function joinRun(
     if (job.status === 'failed' && job.error) return { kind: 'failed', error: job.error, job };
     if (isTerminal(job.status)) break;
     if (!handedOver && job.status === 'running' && isLeaseExpired(job, deps.clock.now())) {
-      await dispatchHandedOver(deps, job);
+      // The worker takes the dead run over. Should this hand-over be lost, the reconciler finds the job.
+      await deps.dispatcher
+        .dispatch({
+          jobId: job.id,
+          hop: 0,
+          ...(job.correlationId !== undefined && { correlationId: job.correlationId }),
+        })
+        .catch(() => {});
       handedOver = true;
     }
     if (deps.clock.now() + pollMs > deadline) break;
-    await sleep(pollMs);
+    await deps.clock.sleep(pollMs);
     job = await deps.store.get(first.id);
   }
   return { kind: 'accepted', job: job ?? first, reason: 'in-progress', created: false };

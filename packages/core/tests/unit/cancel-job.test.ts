@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { cancelJob, IllegalTransition, NotFound, runJob, submitJob } from '../../src/index.js';
 import { ALICE, BOB, harness } from '../fixtures/harness.js';
@@ -14,14 +13,14 @@ describe('cancelJob', () => {
   });
 
   it('asks a running job to stop; its runner ends it cancelled when the operation stops', async () => {
-    const { deps, store } = harness({ clock: 'system' });
+    const { deps, store, clock } = harness();
     const { job } = await submitJob(deps, { owner: ALICE, operation: 'until-aborted', input: { stepMs: 2 } });
     const running = runJob(deps, job.id, { cancelPollMs: 10 });
-    while ((await store.get(job.id))?.status !== 'running') await sleep(2);
+    while ((await store.get(job.id))?.status !== 'running') await clock.tick(2);
 
     const requested = await cancelJob(deps, { owner: ALICE, jobId: job.id });
     expect(requested).toMatchObject({ status: 'running', cancelRequested: true });
-    const outcome = await running;
+    const outcome = await clock.run(running);
     expect(outcome.outcome).toBe('cancelled');
     expect(await store.get(job.id)).toMatchObject({ status: 'cancelled', cancelRequested: true });
     expect((await store.get(job.id))?.lease).toBeUndefined();

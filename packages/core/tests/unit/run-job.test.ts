@@ -1,6 +1,13 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { cancelJob, type Job, PayloadTooLarge, runJob, submitJob } from '../../src/index.js';
+import {
+  backoffDelayMs,
+  cancelJob,
+  type Job,
+  PayloadTooLarge,
+  RETRY_BACKOFF,
+  runJob,
+  submitJob,
+} from '../../src/index.js';
 import type { ManualClock } from '../../src/testing/index.js';
 import { ALICE, harness } from '../fixtures/harness.js';
 import { expectedSum, flakyRuns, untilAbortedRuns } from '../fixtures/operations.js';
@@ -40,7 +47,7 @@ describe('runJob', () => {
   });
 
   it('writes progress of a long job at most once per interval', async () => {
-    const { deps, store } = harness({ clock: 'system' });
+    const { deps, store, clock, run } = harness();
     const { job } = await submitJob(deps, {
       owner: ALICE,
       operation: 'sum-batches',
@@ -49,16 +56,14 @@ describe('runJob', () => {
     const seen: number[] = [];
     const update = store.update.bind(store);
     store.update = async (id, expected, changes) => {
-      if (changes.status === undefined) seen.push(Date.now());
+      if (changes.status === undefined) seen.push(clock.now());
       return update(id, expected, changes);
     };
-    const started = Date.now();
-    await runJob(deps, job.id, { progressIntervalMs: 100 });
-    const elapsed = Date.now() - started;
-    expect(seen.length).toBeGreaterThan(0);
-    expect(seen.length).toBeLessThanOrEqual(Math.ceil(elapsed / 100) + 1);
-    for (let i = 1; i < seen.length; i++)
-      expect((seen[i] as number) - (seen[i - 1] as number)).toBeGreaterThanOrEqual(95);
+    const started = clock.now();
+    await run(runJob(deps, job.id, { progressIntervalMs: 100 }));
+    expect(clock.now() - started).toBe(300);
+    // 300 ms of batches, at most one write per 100 ms (what is left at the end goes into the final write).
+    expect(seen).toEqual([started + 100, started + 200, started + 300]);
   });
 
   it('treats a duplicate delivery as a no-op', async () => {
@@ -131,7 +136,7 @@ describe('runJob', () => {
 
   describe('lease renewal and recovery', () => {
     it('renews the lease of a long run, so it never lapses while the runner lives', async () => {
-      const { deps, store } = harness({ clock: 'system' });
+      const { deps, store, clock } = harness();
       const { job } = await submitJob(deps, {
         owner: ALICE,
         operation: 'sum-batches',
@@ -143,27 +148,27 @@ describe('runJob', () => {
       do {
         stored = await store.get(job.id);
         if (stored?.status === 'running' && stored.lease) {
-          expect(Date.parse(stored.lease.expiresAt)).toBeGreaterThan(Date.now());
+          expect(Date.parse(stored.lease.expiresAt)).toBeGreaterThan(clock.now());
           expiries.add(stored.lease.expiresAt);
         }
-        await sleep(5);
+        await clock.tick(5);
       } while (stored?.status !== 'succeeded');
       expect((await running).outcome).toBe('succeeded');
       expect(expiries.size).toBeGreaterThanOrEqual(3);
     });
 
     it('waits for a lapsing lease of a dead runner and recovers the job (the retry of a crashed invocation)', async () => {
-      const { deps, store } = harness({ clock: 'system' });
+      const { deps, store, clock, run } = harness();
       const { job } = await submitJob(deps, { owner: ALICE, operation: 'flaky', input: { succeedOn: 1 } });
-      const lease = { holder: 'crashed', expiresAt: new Date(Date.now() + 150).toISOString() };
+      const lease = { holder: 'crashed', expiresAt: new Date(clock.now() + 150).toISOString() };
       await store.update(job.id, { status: 'queued' }, { status: 'running', lease, attempts: 1 });
       expect(await runJob(deps, job.id)).toEqual({ outcome: 'skipped', reason: 'not-claimable' });
-      const outcome = await runJob(deps, job.id, { leaseWaitMs: 1_000 });
+      const outcome = await run(runJob(deps, job.id, { leaseWaitMs: 1_000 }));
       expect(outcome).toMatchObject({ outcome: 'succeeded', job: { attempts: 2 } });
     });
 
     it('skips, after waiting, a job whose live runner renewed its lease (a duplicate delivery)', async () => {
-      const { deps, store } = harness({ clock: 'system' });
+      const { deps, store, clock, run } = harness();
       const { job } = await submitJob(deps, {
         owner: ALICE,
         operation: 'until-aborted',
@@ -171,29 +176,49 @@ describe('runJob', () => {
       });
       untilAbortedRuns.count = 0;
       const live = runJob(deps, job.id, { leaseTtlMs: 90, cancelPollMs: 10 });
-      while ((await store.get(job.id))?.status !== 'running') await sleep(2);
-      expect(await runJob(deps, job.id, { leaseWaitMs: 200 })).toEqual({
+      while ((await store.get(job.id))?.status !== 'running') await clock.tick(2);
+      expect(await run(runJob(deps, job.id, { leaseWaitMs: 200 }))).toEqual({
         outcome: 'skipped',
         reason: 'not-claimable',
       });
       await cancelJob(deps, { owner: ALICE, jobId: job.id });
-      expect((await live).outcome).toBe('cancelled');
+      expect((await run(live)).outcome).toBe('cancelled');
       expect(untilAbortedRuns.count).toBe(1);
     });
   });
 
   describe('retry policy', () => {
-    it('requeues a retryable error below maxAttempts and dispatches the next hop', async () => {
+    it('retries a retryable error in the same invocation after a jittered backoff: no hop spent', async () => {
+      const { deps, dispatcher, clock, run } = harness();
+      const { job } = await submitJob(deps, { owner: ALICE, operation: 'flaky', input: { succeedOn: 3 } });
+      flakyRuns.count = 0;
+      const started = clock.now();
+      const outcome = await run(runJob(deps, job.id, { random: () => 0.5 }));
+      expect(outcome).toMatchObject({ outcome: 'succeeded', job: { attempts: 3, result: { attempt: 3 } } });
+      expect(outcome && 'job' in outcome && outcome.job.error).toBeUndefined();
+      // Full jitter at 0.5: half of 1 s, then half of 2 s.
+      expect(clock.now() - started).toBe(500 + 1_000);
+      expect(flakyRuns.count).toBe(3);
+      expect(dispatcher.dispatched).toEqual([{ jobId: job.id, hop: 0 }]); // the submit's, and no other
+    });
+
+    it('draws each backoff at random below a doubling ceiling, capped', () => {
+      const ceiling = (retry: number) => backoffDelayMs(retry, () => 0.999_999, RETRY_BACKOFF);
+      expect([1, 2, 3, 4, 5, 6, 7].map(ceiling)).toEqual([999, 1_999, 3_999, 7_999, 15_999, 29_999, 29_999]);
+      expect(backoffDelayMs(3, () => 0, RETRY_BACKOFF)).toBe(0);
+    });
+
+    it('requeues a retry to the next hop when the invocation has no time left to back off', async () => {
       const { deps, dispatcher, drain } = harness();
       const { job } = await submitJob(deps, { owner: ALICE, operation: 'flaky', input: { succeedOn: 3 } });
-      const outcomes = await drain();
+      const outcomes = await drain({ remainingTimeMs: () => 5_000 });
       expect(outcomes.map((o) => o.outcome)).toEqual(['requeued', 'requeued', 'succeeded']);
       expect(outcomes[0]).toMatchObject({
         reason: 'retry',
         nextHop: 1,
         job: { status: 'queued', attempts: 2, error: { type: 'UpstreamUnavailable', retryable: true } },
       });
-      expect(outcomes[2]).toMatchObject({ job: { attempts: 3, result: { attempt: 3 } } });
+      expect(outcomes[2]).toMatchObject({ job: { attempts: 3, hop: 2, result: { attempt: 3 } } });
       expect(outcomes[2] && 'job' in outcomes[2] && outcomes[2].job.error).toBeUndefined();
       expect(dispatcher.dispatched.map((m) => [m.jobId, m.hop])).toEqual([
         [job.id, 0],
@@ -206,8 +231,8 @@ describe('runJob', () => {
       const { deps, drain } = harness();
       await submitJob(deps, { owner: ALICE, operation: 'flaky', input: { succeedOn: 4 } });
       const outcomes = await drain();
-      expect(outcomes.map((o) => o.outcome)).toEqual(['requeued', 'requeued', 'failed']);
-      expect(outcomes[2]).toMatchObject({ job: { attempts: 3, error: { type: 'UpstreamUnavailable' } } });
+      expect(outcomes.map((o) => o.outcome)).toEqual(['failed']);
+      expect(outcomes[0]).toMatchObject({ job: { attempts: 3, error: { type: 'UpstreamUnavailable' } } });
     });
 
     it('fails a non-retryable error at once, and an invalid result as InvalidOutput', async () => {
@@ -225,7 +250,7 @@ describe('runJob', () => {
       const { deps, dispatcher, store } = harness();
       const { job } = await submitJob(deps, { owner: ALICE, operation: 'flaky', input: { succeedOn: 2 } });
       dispatcher.failNext(new Error('throttled'));
-      const outcome = await runJob(deps, job.id);
+      const outcome = await runJob(deps, job.id, { remainingTimeMs: () => 5_000 });
       expect(outcome).toMatchObject({ outcome: 'failed', job: { error: { type: 'DispatchFailed' } } });
       expect((await store.get(job.id))?.status).toBe('failed');
     });
@@ -233,7 +258,7 @@ describe('runJob', () => {
 
   describe('continuation', () => {
     it('hands a checkpointing job over when its invocation runs short, and completes it from checkpoints', async () => {
-      const { deps, dispatcher, drain } = harness({ clock: 'system' });
+      const { deps, dispatcher, drain } = harness();
       const input = { batches: 24, batchSize: 5, batchMs: 10 };
       const { job } = await submitJob(deps, { owner: ALICE, operation: 'sum-batches', input });
       // Each invocation has 150 ms and hands over 100 ms before its end: ~5 batches per hop.
@@ -254,13 +279,13 @@ describe('runJob', () => {
     });
 
     it('saves the checkpoint and progress with the requeue', async () => {
-      const { deps, store } = harness({ clock: 'system' });
+      const { deps, store, run } = harness();
       const { job } = await submitJob(deps, {
         owner: ALICE,
         operation: 'sum-batches',
         input: { batches: 100, batchSize: 1, batchMs: 10 },
       });
-      const outcome = await runJob(deps, job.id, { remainingTimeMs: () => 150, handoffMarginMs: 100 });
+      const outcome = await run(runJob(deps, job.id, { remainingTimeMs: () => 150, handoffMarginMs: 100 }));
       expect(outcome).toMatchObject({ outcome: 'requeued', reason: 'continuation', nextHop: 1 });
       const stored = (await store.get(job.id)) as Job;
       const checkpoint = stored.checkpoint as { next: number };
@@ -270,7 +295,7 @@ describe('runJob', () => {
     });
 
     it('fails with MaxHopsExceeded instead of hopping forever', async () => {
-      const { deps, drain } = harness({ clock: 'system' });
+      const { deps, drain } = harness();
       await submitJob(deps, {
         owner: ALICE,
         operation: 'sum-batches',
@@ -305,10 +330,10 @@ describe('runJob', () => {
   });
 
   it('fails a job that outruns its time budget', async () => {
-    const { deps, store } = harness({ clock: 'system' });
+    const { deps, store, clock, run } = harness();
     const { job } = await submitJob(deps, { owner: ALICE, operation: 'until-aborted', input: {} });
     // Started long ago: the budget (60 s) is already spent when this delivery arrives.
-    await store.update(job.id, {}, { startedAt: new Date(Date.now() - 61_000).toISOString() });
+    await store.update(job.id, {}, { startedAt: new Date(clock.now() - 61_000).toISOString() });
     untilAbortedRuns.count = 0;
     expect(await runJob(deps, job.id)).toMatchObject({
       outcome: 'failed',
@@ -317,8 +342,8 @@ describe('runJob', () => {
     expect(untilAbortedRuns.count).toBe(0);
 
     const second = await submitJob(deps, { owner: ALICE, operation: 'until-aborted', input: {} });
-    await store.update(second.job.id, {}, { startedAt: new Date(Date.now() - 59_950).toISOString() });
-    expect(await runJob(deps, second.job.id)).toMatchObject({
+    await store.update(second.job.id, {}, { startedAt: new Date(clock.now() - 59_950).toISOString() });
+    expect(await run(runJob(deps, second.job.id))).toMatchObject({
       outcome: 'failed',
       job: { error: { type: 'TimeBudgetExceeded' } },
     });
@@ -343,15 +368,13 @@ describe('runJob', () => {
   });
 
   it('reports lease-lost and records nothing when another runner took the job over mid-run', async () => {
-    const { deps, store } = harness({ clock: 'system' });
+    const { deps, store, clock, run } = harness();
     const { job } = await submitJob(deps, { owner: ALICE, operation: 'until-aborted', input: { stepMs: 2 } });
     const running = runJob(deps, job.id, { cancelPollMs: 10 });
-    let stored: Job | undefined;
-    do stored = await store.get(job.id);
-    while (stored?.status !== 'running');
-    const usurper = { holder: 'usurper', expiresAt: new Date(Date.now() + 60_000).toISOString() };
+    while ((await store.get(job.id))?.status !== 'running') await clock.tick(2);
+    const usurper = { holder: 'usurper', expiresAt: new Date(clock.now() + 60_000).toISOString() };
     await store.update(job.id, { status: 'running' }, { lease: usurper });
-    expect(await running).toEqual({ outcome: 'lease-lost', jobId: job.id });
+    expect(await run(running)).toEqual({ outcome: 'lease-lost', jobId: job.id });
     expect(await store.get(job.id)).toMatchObject({ status: 'running', lease: usurper });
   });
 });

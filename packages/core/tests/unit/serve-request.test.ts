@@ -5,7 +5,7 @@ import { expectedSum } from '../fixtures/operations.js';
 
 describe('serveRequest: the behaviour every door shares', () => {
   it('answers an async request with a queued, dispatched job', async () => {
-    const { deps, dispatcher } = harness({ clock: 'system' });
+    const { deps, dispatcher } = harness();
     const outcome = await serveRequest(deps, {
       owner: ALICE,
       operation: 'echo',
@@ -23,7 +23,7 @@ describe('serveRequest: the behaviour every door shares', () => {
   });
 
   it('answers a fast sync request inline, writing nothing', async () => {
-    const { deps, store, dispatcher } = harness({ clock: 'system' });
+    const { deps, store, dispatcher } = harness();
     const outcome = await serveRequest(deps, {
       owner: ALICE,
       operation: 'echo',
@@ -36,14 +36,11 @@ describe('serveRequest: the behaviour every door shares', () => {
   });
 
   it('hands a sync request that outgrows its budget to the worker, checkpoint and all, and it completes', async () => {
-    const { deps, dispatcher, drain } = harness({ clock: 'system' });
+    const { deps, dispatcher, drain, run } = harness();
     const input = { batches: 40, batchSize: 2, batchMs: 10 };
-    const outcome = await serveRequest(deps, {
-      owner: ALICE,
-      operation: 'sum-batches',
-      input,
-      budgetMs: 150,
-    });
+    const outcome = await run(
+      serveRequest(deps, { owner: ALICE, operation: 'sum-batches', input, budgetMs: 150 }),
+    );
     expect(outcome).toMatchObject({ kind: 'accepted', reason: 'handoff', job: { status: 'queued' } });
     const job = (outcome as { job: Job }).job;
     expect((job.checkpoint as { next: number }).next).toBeGreaterThan(0);
@@ -56,7 +53,7 @@ describe('serveRequest: the behaviour every door shares', () => {
   });
 
   it('records a sync request with a clientRequestId in one write, and replays its result on a retry', async () => {
-    const { deps, store } = harness({ clock: 'system' });
+    const { deps, store } = harness();
     const request = {
       owner: ALICE,
       operation: 'flaky',
@@ -73,7 +70,7 @@ describe('serveRequest: the behaviour every door shares', () => {
   });
 
   it('lets a retried request join the run under way instead of running the work twice', async () => {
-    const { deps } = harness({ clock: 'system' });
+    const { deps, clock, run } = harness();
     const request = {
       owner: ALICE,
       operation: 'sum-batches',
@@ -82,9 +79,9 @@ describe('serveRequest: the behaviour every door shares', () => {
       pollMs: 10,
     };
     const original = serveRequest(deps, { ...request, budgetMs: 5_000 });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await clock.tick(20);
     // A retry with too little budget left answers with the job under way…
-    const impatient = await serveRequest(deps, { ...request, budgetMs: 30 });
+    const impatient = await run(serveRequest(deps, { ...request, budgetMs: 30 }));
     expect(impatient).toMatchObject({
       kind: 'accepted',
       reason: 'in-progress',
@@ -92,14 +89,15 @@ describe('serveRequest: the behaviour every door shares', () => {
       job: { status: 'running' },
     });
     // …one with enough budget waits for it and gets its result.
-    const patient = await serveRequest(deps, { ...request, budgetMs: 5_000 });
-    const first = await original;
+    const [first, patient] = await run(
+      Promise.all([original, serveRequest(deps, { ...request, budgetMs: 5_000 })]),
+    );
     expect(first).toMatchObject({ kind: 'completed', output: { total: expectedSum(20, 1), resumes: 0 } });
     expect(patient).toMatchObject({ kind: 'completed', output: { total: expectedSum(20, 1), resumes: 0 } });
   });
 
   it('hands over a recorded run that outgrows its budget, and a retry finds the job', async () => {
-    const { deps, drain } = harness({ clock: 'system' });
+    const { deps, drain, run } = harness();
     const request = {
       owner: ALICE,
       operation: 'sum-batches',
@@ -107,7 +105,7 @@ describe('serveRequest: the behaviour every door shares', () => {
       clientRequestId: 'k3',
       budgetMs: 100,
     };
-    const outcome = await serveRequest(deps, request);
+    const outcome = await run(serveRequest(deps, request));
     expect(outcome).toMatchObject({
       kind: 'accepted',
       reason: 'handoff',
@@ -121,7 +119,7 @@ describe('serveRequest: the behaviour every door shares', () => {
   });
 
   it('hands a recorded run whose request died to the worker, which takes it over', async () => {
-    const { deps, store, dispatcher, drain } = harness({ clock: 'system' });
+    const { deps, store, dispatcher, drain, clock, run } = harness();
     const request = {
       owner: ALICE,
       operation: 'echo',
@@ -137,11 +135,11 @@ describe('serveRequest: the behaviour every door shares', () => {
       {},
       {
         status: 'running',
-        lease: { holder: 'dead', expiresAt: new Date(Date.now() - 1).toISOString() },
+        lease: { holder: 'dead', expiresAt: new Date(clock.now() - 1).toISOString() },
         result: null,
       },
     );
-    const retry = await serveRequest(deps, { ...request, budgetMs: 50, pollMs: 10 });
+    const retry = await run(serveRequest(deps, { ...request, budgetMs: 50, pollMs: 10 }));
     expect(retry).toMatchObject({ kind: 'accepted', reason: 'in-progress' });
     expect(dispatcher.dispatched).toEqual([{ jobId: job?.id, hop: 0 }]);
     expect(await drain()).toMatchObject([
@@ -150,7 +148,7 @@ describe('serveRequest: the behaviour every door shares', () => {
   });
 
   it('refuses a clientRequestId reused with a different input, and keys are per owner', async () => {
-    const { deps } = harness({ clock: 'system' });
+    const { deps } = harness();
     const request = {
       owner: ALICE,
       operation: 'echo',
@@ -169,7 +167,7 @@ describe('serveRequest: the behaviour every door shares', () => {
   });
 
   it('validates before writing anything', async () => {
-    const { deps, store } = harness({ clock: 'system' });
+    const { deps, store } = harness();
     await expect(
       serveRequest(deps, {
         owner: ALICE,

@@ -1,4 +1,4 @@
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -27,8 +27,16 @@ import {
   jobsTableDefinition,
   MAX_ITEM_BYTES,
 } from '../../src/index.js';
-import { jobKey, reservationKey, toJobItem, toReservationItem } from '../../src/table.js';
-import { type Backend, newTableName } from './servers.js';
+import {
+  type Item,
+  jobKey,
+  reservationKey,
+  toJobItem,
+  toReservationItem,
+  UNFINISHED_SHARDS,
+  unfinishedShardOf,
+} from '../../src/table.js';
+import { type Backend, localClientConfig, newTableName } from './servers.js';
 
 const OWNER = 'arn:aws:iam::111122223333:user/adapter';
 
@@ -57,6 +65,20 @@ function jobOfSize(clock: ManualClock, bytes: number, overrides: Partial<Job> = 
   return { ...base, input: 'x'.repeat(padding) };
 }
 
+/** A job whose id lands in the given shard of the unfinished index. */
+function jobInShard(clock: ManualClock, shard: string, overrides: Partial<Job> = {}): Job {
+  const job = sampleJob(clock, overrides);
+  let n = 0;
+  while (unfinishedShardOf(`${job.id}-${n}`) !== shard) n++;
+  return { ...job, id: `${job.id}-${n}` };
+}
+
+/** One request as the store sent it: the command's name and its (document-level) input. */
+interface SentRequest {
+  readonly command: string | undefined;
+  readonly input: Record<string, unknown>;
+}
+
 /** What only a DynamoDB-backed store has to prove: costs, sizes, items, the reservation's repair, the table. */
 export function describeDynamoDbAdapter(backend: () => Backend): void {
   const subject = async () => {
@@ -69,9 +91,39 @@ export function describeDynamoDbAdapter(backend: () => Backend): void {
     return { clock, tableName, store, raw, deps };
   };
 
+  const clients: DynamoDBClient[] = [];
+  /**
+   * A store on a client of its own that records every request it sends; `answer` may answer one itself
+   * (and so stand in for the server), given the request and what the server would have answered.
+   */
+  const observedStore = (
+    tableName: string,
+    clock: ManualClock,
+    answer?: (request: SentRequest, output: () => Promise<unknown>) => Promise<unknown>,
+  ) => {
+    const client = new DynamoDBClient(localClientConfig(backend().endpoint));
+    clients.push(client);
+    const sent: SentRequest[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const request = {
+          command: context.commandName,
+          input: structuredClone(args.input) as Record<string, unknown>,
+        };
+        sent.push(request);
+        if (!answer) return next(args);
+        const server = async () => (await next(args)).output;
+        return { output: await answer(request, server), response: {} } as Awaited<ReturnType<typeof next>>;
+      },
+      { step: 'initialize', name: 'observe' },
+    );
+    return { store: new DynamoDbJobStore({ client, tableName, clock }), sent };
+  };
+
   describe('DynamoDbJobStore specifics', () => {
     afterEach(() => {
       vi.unstubAllEnvs();
+      for (const client of clients.splice(0)) client.destroy();
     });
 
     it('runs a job that succeeds without progress in exactly 3 writes: create, claim, finish', async () => {
@@ -241,6 +293,123 @@ export function describeDynamoDbAdapter(backend: () => Backend): void {
       expect(rest.nextCursor).toBeUndefined();
     });
 
+    it('keeps the unfinished index to queued and running jobs, keys and expiry only; a finish leaves it', async () => {
+      const { tableName, store, raw, deps } = await subject();
+      const unfinishedEntries = async () =>
+        (await raw.send(new ScanCommand({ TableName: tableName, IndexName: jobsTable.unfinishedIndex })))
+          .Items ?? [];
+      const { job } = await submitJob(deps, {
+        owner: OWNER,
+        operation: 'echo',
+        input: { message: 'hi' },
+        clientRequestId: 'k',
+      });
+      const entries = await unfinishedEntries();
+      expect(entries).toEqual([
+        {
+          pk: `job#${job.id}`,
+          unfinishedShard: unfinishedShardOf(job.id),
+          updatedAtMs: Date.parse(job.updatedAt),
+          expiresAtMs: Date.parse(job.expiresAt),
+        },
+      ]);
+      const writes = store.writes;
+      await runJob(deps, job.id);
+      // Claim and finish are the same 2 writes as ever; the finish took the job out of the index.
+      expect(store.writes).toBe(writes + 2);
+      expect(await unfinishedEntries()).toEqual([]);
+      const { Item } = await raw.send(new GetCommand({ TableName: tableName, Key: jobKey(job.id) }));
+      expect(Item).not.toHaveProperty(jobsTable.unfinishedShard);
+      expect(Item?.[jobsTable.updatedAtMs]).toBe(Date.parse(String(Item?.updatedAt)));
+    });
+
+    it('finds stale jobs with one Query per shard of the unfinished index and one BatchGetItem, never a Scan', async () => {
+      const { clock, tableName, store } = await subject();
+      const stale: Job[] = [];
+      for (let i = 0; i < 12; i++) {
+        const job = sampleJob(clock);
+        await store.create(job);
+        stale.push(job);
+        clock.advance(1_000);
+      }
+      await store.create(sampleJob(clock, { status: 'succeeded', updatedAt: new Date(0).toISOString() }));
+      clock.advance(60_000);
+      const observed = observedStore(tableName, clock);
+      const found = await observed.store.findStale({
+        updatedBefore: new Date(clock.now()).toISOString(),
+        limit: 5,
+      });
+      expect(found).toEqual(stale.slice(0, 5));
+      const queries = observed.sent.filter((request) => request.command === 'QueryCommand');
+      expect(observed.sent.map((request) => request.command).sort()).toEqual([
+        'BatchGetItemCommand',
+        ...Array<string>(UNFINISHED_SHARDS).fill('QueryCommand'),
+      ]);
+      for (const query of queries) expect(query.input.IndexName).toBe(jobsTable.unfinishedIndex);
+      const shards = queries.map((query) => (query.input.ExpressionAttributeValues as Item)[':shard']);
+      expect(shards.sort()).toEqual(['0', '1', '2', '3', '4', '5', '6', '7']);
+      expect(observed.store.writes).toBe(0);
+    });
+
+    it('pages a shard past expired entries, and merges the shards oldest first', async () => {
+      const { clock, tableName, store } = await subject();
+      const ago = (ms: number) => new Date(clock.now() - ms).toISOString();
+      const soon = new Date(clock.now() + 5_000).toISOString();
+      const expired = [60_000, 59_000, 58_000, 57_000].map((ms) =>
+        jobInShard(clock, '0', { updatedAt: ago(ms), expiresAt: soon }),
+      );
+      const [l1, l2, l3] = [50_000, 40_000, 30_000].map((ms) =>
+        jobInShard(clock, '0', { updatedAt: ago(ms) }),
+      );
+      const other = jobInShard(clock, '1', { updatedAt: ago(45_000) });
+      const tied = jobInShard(clock, '2', { updatedAt: ago(40_000) });
+      for (const job of [...expired, l1, l2, l3, other, tied] as Job[]) await store.create(job);
+      clock.advance(10_000); // the first four have expired, still in the index
+
+      const observed = observedStore(tableName, clock);
+      const found = await observed.store.findStale({ updatedBefore: ago(0), limit: 3 });
+      // l2 and tied were written in the same millisecond: the smaller id comes first, and only it fits.
+      const firstOfTie = [l2 as Job, tied].sort((a, b) => (a.id < b.id ? -1 : 1))[0];
+      expect(found.map((job) => job.id)).toEqual([l1?.id, other.id, firstOfTie?.id]);
+      const shard0 = observed.sent.filter(
+        (request) =>
+          request.command === 'QueryCommand' &&
+          (request.input.ExpressionAttributeValues as Item)[':shard'] === '0',
+      );
+      // Limit counts the expired entries the filter drops, so shard 0 needs more than one page.
+      expect(shard0.length).toBeGreaterThan(1);
+      expect(shard0[0]?.input.ExclusiveStartKey).toBeUndefined();
+      expect(shard0[1]?.input.ExclusiveStartKey).toMatchObject({ unfinishedShard: '0' });
+    });
+
+    it('checks what the lagging index returns against the jobs themselves', async () => {
+      const { clock, tableName, store } = await subject();
+      const lease = { holder: 'dead', expiresAt: new Date(clock.now() + 1_000).toISOString() };
+      const finishing = sampleJob(clock, { status: 'running', attempts: 1, lease });
+      const rewritten = sampleJob(clock);
+      const still = sampleJob(clock);
+      for (const job of [finishing, rewritten, still]) await store.create(job);
+      clock.advance(60_000);
+      const updatedBefore = new Date(clock.now() - 30_000).toISOString();
+
+      // What the index answers now is kept, and answered again after the writes below: an index that lags.
+      const answers = new Map<string, unknown>();
+      const recorder = observedStore(tableName, clock, async (request, server) => {
+        const output = await server();
+        answers.set(JSON.stringify(request.input), output);
+        return output;
+      });
+      expect(await recorder.store.findStale({ updatedBefore, limit: 10 })).toHaveLength(3);
+      await store.update(finishing.id, { leaseHolder: 'dead' }, { status: 'failed', lease: null });
+      await store.update(rewritten.id, { status: 'queued' }, { reconciled: 1 });
+
+      const lagging = observedStore(tableName, clock, async (request, server) =>
+        request.command === 'QueryCommand' ? answers.get(JSON.stringify(request.input)) : server(),
+      );
+      expect(await lagging.store.findStale({ updatedBefore, limit: 10 })).toEqual([still]);
+      expect(lagging.sent.filter((request) => request.command === 'BatchGetItemCommand')).toHaveLength(1);
+    });
+
     it('round-trips JSON that DynamoDB numbers and maps could not hold', async () => {
       const { clock, store } = await subject();
       let deep: unknown = 'bottom';
@@ -259,10 +428,20 @@ export function describeDynamoDbAdapter(backend: () => Backend): void {
       const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
       const definition = jobsTableDefinition(tableName);
       expect(Table?.KeySchema).toEqual(definition.KeySchema);
-      expect(Table?.GlobalSecondaryIndexes?.[0]).toMatchObject({
-        IndexName: jobsTable.ownerIndex,
-        Projection: definition.GlobalSecondaryIndexes?.[0]?.Projection,
-      });
+      const indexes = [...(Table?.GlobalSecondaryIndexes ?? [])].sort((a, b) =>
+        String(a.IndexName).localeCompare(String(b.IndexName)),
+      );
+      expect(indexes.map((index) => index.IndexName)).toEqual([
+        jobsTable.ownerIndex,
+        jobsTable.unfinishedIndex,
+      ]);
+      for (const index of indexes) {
+        const defined = definition.GlobalSecondaryIndexes?.find((each) => each.IndexName === index.IndexName);
+        expect(index).toMatchObject({ KeySchema: defined?.KeySchema, Projection: defined?.Projection });
+      }
+      expect(Table?.AttributeDefinitions).toEqual(
+        expect.arrayContaining(definition.AttributeDefinitions ?? []),
+      );
     });
 
     it('finds the server through AWS_ENDPOINT_URL_DYNAMODB when given no client', async () => {
