@@ -27,6 +27,30 @@ export interface FunctionDefinition {
 
 export type FunctionKey = 'api' | 'url' | 'rpc' | 'worker';
 
+/** A function that looks after jobs rather than serving a door (docs/reliability.md). */
+export interface MaintenanceFunctionDefinition {
+  readonly entry: string;
+  readonly description: string;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+}
+
+export type MaintenanceKey = 'reconciler' | 'failedEvents';
+
+export interface ServiceMaintenance {
+  /** Finds jobs nobody is looking after and moves them on: run on a schedule. */
+  readonly reconciler: MaintenanceFunctionDefinition & {
+    /** How often it runs (EventBridge's finest schedule is one minute; the local stack can go faster). */
+    readonly everyMinutes: number;
+    /** A job nobody wrote for this long is looked at; at least a lease, so a healthy run is never picked. */
+    readonly graceSeconds: number;
+    /** Jobs looked at in one run, at most. */
+    readonly batchSize: number;
+  };
+  /** Lambda's on-failure destination for job-run events: marks their jobs failed with the reason. */
+  readonly failedEvents: MaintenanceFunctionDefinition;
+}
+
 export interface ServiceDefinition {
   readonly name: string;
   /** A job may hop this many times; below Lambda's recursive-loop detection (~16), so it stays on `Terminate`. */
@@ -35,6 +59,7 @@ export interface ServiceDefinition {
   /** How long finished jobs are kept (DynamoDB TTL). */
   readonly jobRetentionDays: number;
   readonly functions: Readonly<Record<FunctionKey, FunctionDefinition>>;
+  readonly maintenance: ServiceMaintenance;
 }
 
 const jobEvents = { maximumRetryAttempts: 2, maximumEventAgeSeconds: 3600 };
@@ -87,6 +112,23 @@ export const service: ServiceDefinition = {
       async: jobEvents,
     },
   },
+  maintenance: {
+    reconciler: {
+      entry: 'src/handlers/reconciler.ts',
+      description: 'Every minute: re-dispatches lost jobs, recovers jobs of dead runners, fails spent ones.',
+      timeoutSeconds: 60,
+      memoryMb: 256,
+      everyMinutes: 1,
+      graceSeconds: 60,
+      batchSize: 100,
+    },
+    failedEvents: {
+      entry: 'src/handlers/failed-events.ts',
+      description: 'Marks the job of a job-run event Lambda gave up on failed, with the reason.',
+      timeoutSeconds: 30,
+      memoryMb: 256,
+    },
+  },
 };
 
 export const functionKeys = Object.keys(service.functions) as FunctionKey[];
@@ -96,6 +138,41 @@ export const functionName = (key: FunctionKey, definition: ServiceDefinition = s
   `${definition.name}-${key}`;
 
 export const jobsTableName = (definition: ServiceDefinition = service) => `${definition.name}-jobs`;
+
+/** The deployed name of a maintenance function. */
+export const maintenanceFunctionName = (key: MaintenanceKey, definition: ServiceDefinition = service) =>
+  `${definition.name}-${key === 'failedEvents' ? 'failed-events' : key}`;
+
+/**
+ * The function that runs jobs handed to it — the worker other doors send jobs to, or else any door's
+ * self-invoking function: where the reconciler sends the jobs it recovers.
+ */
+export function jobRunner(definition: ServiceDefinition = service): FunctionKey {
+  const used = functionsInUse(definition);
+  const runner =
+    used.find((key) => used.some((other) => definition.functions[other].jobsGoTo === key)) ?? used[0];
+  if (!runner) throw new Error(`'${definition.name}' has no function that runs jobs.`);
+  return runner;
+}
+
+/** The environment of a maintenance function, the same locally and in the cloud. */
+export function maintenanceEnvironment(
+  key: MaintenanceKey,
+  definition: ServiceDefinition = service,
+): Record<string, string> {
+  const common = {
+    JOBS_TABLE: jobsTableName(definition),
+    BATON_JOB_RETENTION_DAYS: String(definition.jobRetentionDays),
+    POWERTOOLS_SERVICE_NAME: definition.name,
+  };
+  if (key === 'failedEvents') return common;
+  return {
+    ...common,
+    BATON_MAX_HOPS: String(definition.maxHops),
+    BATON_JOBS_FUNCTION: functionName(jobRunner(definition), definition),
+    BATON_RECONCILE_GRACE_MS: String(definition.maintenance.reconciler.graceSeconds * 1000),
+  };
+}
 
 /** Every function whose jobs another function sends to it, or that serves a door: the set to deploy. */
 export function functionsInUse(definition: ServiceDefinition = service): FunctionKey[] {

@@ -39,15 +39,33 @@ export interface DirectInvokeHandlerOptions {
   readonly deps: ServeRequestDeps;
   readonly logger?: Logger;
   /**
-   * Who is calling. Lambda does not tell a function which principal invoked it — IAM's
-   * lambda:InvokeFunction decides who may — so by default the caller names itself in the invocation's client
-   * context (`ClientContext: { custom: { caller } }`), else `defaultCaller` applies; with neither, the request
-   * is refused.
+   * Who is calling, i.e. the job owner. Lambda does not tell a function which principal invoked it (IAM's
+   * lambda:InvokeFunction decides who may), so by default the caller names itself in the invocation's client
+   * context (`ClientContext: { custom: { caller } }`) and owns its jobs as `invoke:<caller>` — a namespace of
+   * its own, which no HTTP door's IAM ARN can equal — else `defaultCaller` applies; with neither, the request
+   * is refused. A `callerOf` given here replaces all of that, and what it returns is the owner verbatim.
    */
   readonly callerOf?: (event: unknown, context: Context) => string | undefined;
+  /**
+   * The owner of a request that names no caller, verbatim: set by whoever deploys the function, not asserted
+   * by the caller.
+   */
   readonly defaultCaller?: string;
+  /**
+   * Take the caller named in the client context as the owner verbatim, in the HTTP doors' namespace — for a
+   * function only a trusted back-end may invoke, which acts for HTTP users (it names their IAM ARN). Without
+   * it, anyone allowed to invoke the function could name any HTTP user and read or cancel their jobs.
+   * Default false. See docs/decisions/0006-owners-budgets-and-gateway-responses.md.
+   */
+  readonly trustAssertedCaller?: boolean;
   readonly handoffMarginMs?: number;
 }
+
+/** The owner namespace of callers that name themselves in a direct invocation's client context. */
+export const INVOKE_CALLER_PREFIX = 'invoke:';
+/** An asserted caller: 1 to 1024 visible ASCII characters — room for any IAM user or role ARN. */
+export const INVOKE_CALLER_MAX_LENGTH = 1024;
+const INVOKE_CALLER = /^[\x21-\x7e]+$/;
 
 export type DirectInvokeResponse = object | Problem;
 
@@ -60,11 +78,13 @@ export function createDirectInvokeHandler(options: DirectInvokeHandlerOptions) {
   const logger = options.logger ?? new Logger({ serviceName: 'baton' });
   const { deps } = options;
   const marginMs = options.handoffMarginMs ?? 3_000;
+  const trusted = options.trustAssertedCaller === true;
   const callerOf =
     options.callerOf ??
     ((_event: unknown, context: Context) => {
-      const caller = (context.clientContext?.custom as { caller?: unknown } | undefined)?.caller;
-      return typeof caller === 'string' && caller !== '' ? caller : options.defaultCaller;
+      const caller = assertedCaller(context);
+      if (caller === undefined) return options.defaultCaller;
+      return trusted ? caller : `${INVOKE_CALLER_PREFIX}${caller}`;
     });
 
   async function handle(event: unknown, context: Context): Promise<DirectInvokeResponse> {
@@ -121,6 +141,39 @@ export function createDirectInvokeHandler(options: DirectInvokeHandlerOptions) {
       return problem;
     }
   };
+}
+
+/**
+ * The caller the client context names, checked: absent (or null) is undefined; anything else must be 1 to
+ * 1024 visible ASCII characters, or the request is refused — never silently run as `defaultCaller`.
+ */
+function assertedCaller(context: Context): string | undefined {
+  const custom: unknown = context.clientContext?.custom;
+  const caller =
+    typeof custom === 'object' && custom !== null ? (custom as { caller?: unknown }).caller : undefined;
+  if (caller === undefined || caller === null) return undefined;
+  const issue = callerIssue(caller);
+  if (issue === undefined) return caller as string;
+  throw new ValidationError(
+    `The caller named in the client context must be 1 to ${INVOKE_CALLER_MAX_LENGTH} visible ASCII characters.`,
+    [{ path: ['clientContext', 'custom', 'caller'], ...issue }],
+  );
+}
+
+function callerIssue(caller: unknown): { message: string; code: string } | undefined {
+  if (typeof caller !== 'string') return { message: 'Must be a string.', code: 'invalid_type' };
+  if (caller.length === 0) return { message: 'Must not be empty.', code: 'too_small' };
+  if (caller.length > INVOKE_CALLER_MAX_LENGTH)
+    return {
+      message: `Must be at most ${INVOKE_CALLER_MAX_LENGTH} characters; it has ${caller.length}.`,
+      code: 'too_big',
+    };
+  if (!INVOKE_CALLER.test(caller))
+    return {
+      message: 'Must be visible ASCII characters only (no spaces or control characters).',
+      code: 'invalid_format',
+    };
+  return undefined;
 }
 
 function toResponse(outcome: ServeOutcome, context: Context): DirectInvokeResponse {

@@ -13,7 +13,9 @@ export interface FunctionUrlHandlerOptions {
 
 /**
  * The Function URL door: v2 events (routeKey `$default`) served by the shared HTTP API. A Function URL waits as
- * long as the function runs, so a sync request's budget is the function's remaining time less a margin.
+ * long as the function runs, so a sync request's budget is the function's remaining time less a margin. Unlike
+ * the API Gateway door it is not counted from the event's `timeEpoch`: no clock runs outside the function's own
+ * (whose deadline the remaining time already is), so time spent before the handler costs this door nothing.
  */
 export function createFunctionUrlHandler(options: FunctionUrlHandlerOptions) {
   const logger = options.logger ?? new Logger({ serviceName: 'baton' });

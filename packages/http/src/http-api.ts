@@ -1,7 +1,9 @@
 import {
+  CORRELATION_ID_MAX_LENGTH,
   cancelJob,
   getJob,
   isTerminal,
+  isValidCorrelationId,
   type Job,
   listJobs,
   type ServeOutcome,
@@ -180,7 +182,9 @@ export function createHttpApi(options: HttpApiOptions): (request: HttpRequest) =
       method: 'GET',
       pattern: /^\/jobs\/([^/]+)$/,
       handle: async (request, [id = '']) => {
-        const job = await getJob(deps, { owner: requireOwner(request), jobId: decodeURIComponent(id) });
+        const jobId = decodePathSegment(request, id);
+        if (typeof jobId !== 'string') return problemResponse(jobId.problem);
+        const job = await getJob(deps, { owner: requireOwner(request), jobId });
         return json(
           200,
           jobBody(request, job),
@@ -192,7 +196,9 @@ export function createHttpApi(options: HttpApiOptions): (request: HttpRequest) =
       method: 'POST',
       pattern: /^\/jobs\/([^/]+)\/cancel$/,
       handle: async (request, [id = '']) => {
-        const job = await cancelJob(deps, { owner: requireOwner(request), jobId: decodeURIComponent(id) });
+        const jobId = decodePathSegment(request, id);
+        if (typeof jobId !== 'string') return problemResponse(jobId.problem);
+        const job = await cancelJob(deps, { owner: requireOwner(request), jobId });
         // A running job stops when its operation notices: the cancel is accepted, not yet done.
         return json(job.status === 'cancelled' ? 200 : 202, jobBody(request, job));
       },
@@ -230,6 +236,7 @@ export function createHttpApi(options: HttpApiOptions): (request: HttpRequest) =
 
   return async function handleHttpRequest(request: HttpRequest): Promise<HttpResponse> {
     try {
+      checkCorrelationId(request);
       const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
       const matching = routes
         .map((route) => ({ route, match: route.pattern.exec(path) }))
@@ -276,6 +283,45 @@ function requireOwner(request: HttpRequest): string {
   if (!request.owner)
     throw new Unauthenticated('The request carries no caller identity: sign it (AWS SigV4).');
   return request.owner;
+}
+
+/**
+ * `X-Correlation-Id` travels in every job-run event and log line, and the worker drops a job-run event whose
+ * correlation id is not 1 to 256 visible ASCII characters — the job would stay queued for ever. So a header
+ * that is present but not such an id is refused here, before anything is stored; an absent one is fine (the
+ * door uses its request id).
+ */
+function checkCorrelationId(request: HttpRequest): void {
+  const header = request.headers['x-correlation-id'];
+  if (header === undefined || isValidCorrelationId(header)) return;
+  const [message, code] =
+    header.length === 0
+      ? ['Must not be empty.', 'too_small']
+      : header.length > CORRELATION_ID_MAX_LENGTH
+        ? [`Must be at most ${CORRELATION_ID_MAX_LENGTH} characters; it has ${header.length}.`, 'too_big']
+        : ['Must be visible ASCII characters only (no spaces or control characters).', 'invalid_format'];
+  throw new ValidationError(
+    `X-Correlation-Id must be 1 to ${CORRELATION_ID_MAX_LENGTH} visible ASCII characters.`,
+    [{ path: ['headers', 'x-correlation-id'], message, code }],
+  );
+}
+
+/** A path segment, percent-decoded; a malformed escape (`%ZZ`, a truncated UTF-8 sequence) is a 400. */
+function decodePathSegment(request: HttpRequest, segment: string): string | { problem: Problem } {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return {
+      problem: doorProblem(
+        'malformed-path',
+        'The path is not valid',
+        400,
+        `The path segment '${segment}' has a malformed percent-escape; escape '%' itself as %25.`,
+        instanceOf(request),
+        { errors: [{ pointer: '/path', detail: 'Malformed percent-escape.', code: 'invalid_format' }] },
+      ),
+    };
+  }
 }
 
 function parseJsonBody(request: HttpRequest): { value: unknown } | { problem: Problem } {

@@ -1,5 +1,12 @@
 export { createHttpApi, type HttpApiOptions, type HttpRequest, type HttpResponse } from './http-api.js';
-export { fromRestEvent, fromV2Event, NotAnHttpEvent, toProxyResult } from './lambda-events.js';
+export {
+  fromRestEvent,
+  fromV2Event,
+  gatewayReceivedAt,
+  NotAnHttpEvent,
+  ownerOfIamArn,
+  toProxyResult,
+} from './lambda-events.js';
 export { type Preferences, parsePrefer } from './prefer.js';
 export {
   doorProblem,

@@ -1,3 +1,4 @@
+import { isValidCorrelationId } from '@baton/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
 import type { HttpRequest, HttpResponse } from './http-api.js';
@@ -64,7 +65,56 @@ const stringClaim = (value: unknown) => (typeof value === 'string' && value !== 
 const describeIssues = (error: z.ZodError) =>
   error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
 
-/** A REST API (v1) proxy event. The caller is the IAM identity, or a Lambda/Cognito authorizer's principal. */
+/**
+ * An STS assumed-role ARN names the role and then a session name that whoever assumes the role chooses
+ * (`arn:aws:sts::123456789012:assumed-role/RoleName/SessionName`); any partition (`aws`, `aws-cn`,
+ * `aws-us-gov`, …). Role names cannot contain `/`, and assumed-role ARNs carry no role path.
+ */
+const ASSUMED_ROLE_SESSION = /^(arn:[a-z][a-z0-9-]*:sts::\d{12}:assumed-role\/[^/]+)\/[^/]+$/;
+
+/**
+ * The job owner for an IAM caller ARN. An assumed-role session is owned by its role: anyone allowed to assume
+ * the role may pick any session name, so the session isolates nothing and a caller could read another
+ * session's jobs just by naming it. Every other ARN (IAM users, roles, federated users) is the owner verbatim.
+ * See docs/decisions/0006-owners-budgets-and-gateway-responses.md.
+ */
+export const ownerOfIamArn = (arn: string): string => ASSUMED_ROLE_SESSION.exec(arn)?.[1] ?? arn;
+
+const iamOwner = (userArn: string | null | undefined) => {
+  const arn = stringClaim(userArn);
+  return arn === undefined ? undefined : ownerOfIamArn(arn);
+};
+
+/**
+ * The correlation id of a request: a valid `X-Correlation-Id`, else the gateway's request id. An invalid header
+ * is refused by the HTTP API (400); it is not carried here, so no log line or job ever holds it.
+ */
+const correlationIdOf = (headers: Record<string, string | undefined>, requestId: string) => {
+  const header = headers['x-correlation-id'];
+  return header !== undefined && isValidCorrelationId(header) ? header : requestId;
+};
+
+/**
+ * When the gateway received the request, in epoch milliseconds: REST `requestContext.requestTimeEpoch`, HTTP
+ * API / Function URL (`version: '2.0'`) `requestContext.timeEpoch`. Undefined when the event does not say so
+ * plausibly — the field is absent, not a finite positive number, or later than `now` — so that a door counts
+ * its budget from its own start instead.
+ */
+export function gatewayReceivedAt(event: unknown, now: number): number | undefined {
+  if (typeof event !== 'object' || event === null) return undefined;
+  const { version, requestContext } = event as { version?: unknown; requestContext?: unknown };
+  if (typeof requestContext !== 'object' || requestContext === null) return undefined;
+  const field = version === '2.0' ? 'timeEpoch' : 'requestTimeEpoch';
+  const receivedAt = (requestContext as Record<string, unknown>)[field];
+  return typeof receivedAt === 'number' && Number.isFinite(receivedAt) && receivedAt > 0 && receivedAt <= now
+    ? receivedAt
+    : undefined;
+}
+
+/**
+ * A REST API (v1) proxy event. The caller is the IAM identity (an assumed role's session stripped, see
+ * `ownerOfIamArn`), or a Lambda/Cognito authorizer's principal.
+ */
 export function fromRestEvent(event: APIGatewayProxyEvent, budgetMs: number): HttpRequest {
   const parsed = RestEventFields.safeParse(event);
   if (!parsed.success) throw new NotAnHttpEvent(describeIssues(parsed.error));
@@ -73,7 +123,7 @@ export function fromRestEvent(event: APIGatewayProxyEvent, budgetMs: number): Ht
   const authorizer = context.authorizer ?? {};
   const claims = (authorizer.claims ?? {}) as Record<string, unknown>;
   const owner =
-    stringClaim(context.identity?.userArn) ?? stringClaim(authorizer.principalId) ?? stringClaim(claims.sub);
+    iamOwner(context.identity?.userArn) ?? stringClaim(authorizer.principalId) ?? stringClaim(claims.sub);
   return {
     method: fields.httpMethod,
     path: fields.path,
@@ -83,7 +133,7 @@ export function fromRestEvent(event: APIGatewayProxyEvent, budgetMs: number): Ht
     body: decodeBody(fields.body, fields.isBase64Encoded),
     owner,
     requestId: context.requestId,
-    correlationId: headers['x-correlation-id'] ?? context.requestId,
+    correlationId: correlationIdOf(headers, context.requestId),
     budgetMs,
   };
 }
@@ -103,7 +153,7 @@ export function fromV2Event(event: APIGatewayProxyEventV2, budgetMs: number): Ht
       : fields.rawPath;
   const authorizer = context.authorizer ?? {};
   const owner =
-    stringClaim(authorizer.iam?.userArn) ??
+    iamOwner(authorizer.iam?.userArn) ??
     stringClaim(authorizer.lambda?.principalId) ??
     stringClaim(authorizer.jwt?.claims?.sub);
   return {
@@ -115,7 +165,7 @@ export function fromV2Event(event: APIGatewayProxyEventV2, budgetMs: number): Ht
     body: decodeBody(fields.body, fields.isBase64Encoded),
     owner,
     requestId: context.requestId,
-    correlationId: headers['x-correlation-id'] ?? context.requestId,
+    correlationId: correlationIdOf(headers, context.requestId),
     budgetMs,
   };
 }

@@ -14,7 +14,10 @@ export interface Problem {
   readonly status: number;
   readonly detail: string;
   readonly instance: string;
-  /** Each bad field: a JSON Pointer (RFC 6901) into the request body, and what is wrong with it. */
+  /**
+   * Each bad field and what is wrong with it: a JSON Pointer (RFC 6901) into the request body (`/input/name`),
+   * or, for what is not in the body, `/headers/<lower-case name>` or `/path`.
+   */
   readonly errors?: readonly { readonly pointer: string; readonly detail: string; readonly code: string }[];
   readonly [extension: string]: unknown;
 }

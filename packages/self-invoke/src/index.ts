@@ -1,3 +1,8 @@
+export {
+  createFailedEventHandler,
+  type FailedEventHandlerOptions,
+  type FailedEventResult,
+} from './failed-event-handler.js';
 export { type JobRunEvent, JobRunEventSchema, looksLikeJobRunEvent, toJobRunEvent } from './job-run-event.js';
 export { createJobWorker, type JobWorkerOptions, type JobWorkerResult } from './job-worker.js';
 export {
@@ -6,4 +11,6 @@ export {
   ownFunctionName,
   sharedLambdaClient,
 } from './lambda-job-dispatcher.js';
+export { createReconciler, type ReconcilerOptions } from './reconciler.js';
+export { InvalidSettings, readSettings, type ServiceSettings } from './settings.js';
 export { withJobWorker } from './with-job-worker.js';

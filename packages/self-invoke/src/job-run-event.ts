@@ -1,4 +1,4 @@
-import type { DispatchMessage } from '@baton/core';
+import { CORRELATION_ID_MAX_LENGTH, type DispatchMessage, isValidCorrelationId } from '@baton/core';
 import * as z from 'zod';
 
 /**
@@ -11,7 +11,7 @@ export const JobRunEventSchema = z.strictObject({
   v: z.literal(1),
   jobId: z.string().min(1).max(128),
   hop: z.int().min(0).max(100_000),
-  correlationId: z.string().min(1).max(256).optional(),
+  correlationId: z.string().min(1).max(CORRELATION_ID_MAX_LENGTH).optional(),
 });
 
 export type JobRunEvent = z.infer<typeof JobRunEventSchema>;
@@ -20,10 +20,12 @@ export type JobRunEvent = z.infer<typeof JobRunEventSchema>;
 export const looksLikeJobRunEvent = (event: unknown): event is { baton: unknown } =>
   typeof event === 'object' && event !== null && !Array.isArray(event) && 'baton' in event;
 
+/** The event for a dispatch. A correlation id the worker would refuse is left out rather than strand the job. */
 export const toJobRunEvent = (message: DispatchMessage): JobRunEvent => ({
   baton: 'job.run',
   v: 1,
   jobId: message.jobId,
   hop: message.hop,
-  ...(message.correlationId !== undefined && { correlationId: message.correlationId }),
+  ...(message.correlationId !== undefined &&
+    isValidCorrelationId(message.correlationId) && { correlationId: message.correlationId }),
 });

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import {
-  type Clock,
+  DEFAULT_LEASE_TTL_MS,
   type IdGenerator,
   type JobStore,
   type Registry,
@@ -9,6 +9,7 @@ import {
   type RunJobOutcome,
   randomIds,
   runJob,
+  type Scheduler,
   systemClock,
 } from '@baton/core';
 import type { Context } from 'aws-lambda';
@@ -24,7 +25,7 @@ export interface JobWorkerOptions
   readonly store: JobStore;
   readonly logger?: Logger;
   readonly client?: LambdaClient;
-  readonly clock?: Clock;
+  readonly clock?: Scheduler;
   readonly ids?: IdGenerator;
 }
 
@@ -48,12 +49,12 @@ export function createJobWorker(options: JobWorkerOptions) {
   const client = options.client ?? sharedLambdaClient();
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? randomIds;
-  const leaseTtlMs = options.leaseTtlMs ?? 60_000;
+  const leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
 
   return async function runJobFromEvent(event: unknown, context: Context): Promise<JobWorkerResult> {
     logger.resetKeys();
     logger.addContext(context);
-    const parsed = JobRunEventSchema.safeParse(event);
+    const parsed = parseJobRunEvent(event, logger);
     if (!parsed.success) {
       logger.error('Dropped a malformed job-run event', {
         issues: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
@@ -71,6 +72,8 @@ export function createJobWorker(options: JobWorkerOptions) {
       {
         hop,
         remainingTimeMs: () => context.getRemainingTimeInMillis(),
+        // Lambda keeps an async event's request id across its retries: the failed-event handler matches it.
+        invocationId: context.awsRequestId,
         // A retry of a crashed invocation may arrive while the dead runner's lease still runs: wait it out.
         leaseWaitMs: leaseTtlMs + 2_000,
         leaseTtlMs,
@@ -86,6 +89,20 @@ export function createJobWorker(options: JobWorkerOptions) {
     logOutcome(logger, outcome);
     return { handled: true, jobId, hop, outcome: outcome.outcome };
   };
+}
+
+/**
+ * Strict, except for the correlation id: an event whose only fault is a correlation id the schema refuses
+ * (written before doors checked it) still runs its job, without the id — dropping it would strand the job.
+ */
+function parseJobRunEvent(event: unknown, logger: Logger) {
+  const parsed = JobRunEventSchema.safeParse(event);
+  if (parsed.success || typeof event !== 'object' || event === null) return parsed;
+  const onlyCorrelationId = parsed.error.issues.every((issue) => issue.path[0] === 'correlationId');
+  if (!onlyCorrelationId) return parsed;
+  logger.warn('Ignored an invalid correlation id on a job-run event');
+  const { correlationId: _ignored, ...rest } = event as Record<string, unknown>;
+  return JobRunEventSchema.safeParse(rest);
 }
 
 function logOutcome(logger: Logger, outcome: RunJobOutcome): void {

@@ -3,7 +3,7 @@ import { createDirectInvokeHandler } from '@baton/direct-invoke';
 import { withJobWorker } from '@baton/self-invoke';
 import { wireService } from '../wiring.js';
 
-const { deps, worker, logger } = wireService();
+const { deps, worker, logger, settings } = wireService();
 
 export const handler = withJobWorker(
   worker,
@@ -11,6 +11,6 @@ export const handler = withJobWorker(
   createDirectInvokeHandler({
     deps,
     logger,
-    ...(process.env.BATON_DEFAULT_CALLER && { defaultCaller: process.env.BATON_DEFAULT_CALLER }),
+    ...(settings.defaultCaller !== undefined && { defaultCaller: settings.defaultCaller }),
   }),
 );

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { Conflict, type Job, serveRequest, ValidationError } from '../../src/index.js';
+import {
+  Conflict,
+  cancelJob,
+  type Job,
+  PayloadTooLarge,
+  serveRequest,
+  ValidationError,
+} from '../../src/index.js';
 import { ALICE, BOB, harness } from '../fixtures/harness.js';
 import { expectedSum } from '../fixtures/operations.js';
 
@@ -178,5 +185,97 @@ describe('serveRequest: the behaviour every door shares', () => {
       }),
     ).rejects.toBeInstanceOf(ValidationError);
     expect(store.writes).toBe(0);
+  });
+
+  describe('a recorded run behaves as a job run does', () => {
+    const keyed = (key: string, input: object, extra: object = {}) => ({
+      owner: ALICE,
+      operation: 'sum-batches',
+      input,
+      clientRequestId: key,
+      budgetMs: 5_000,
+      ...extra,
+    });
+
+    it('fails its job when the hand-over cannot be dispatched: nothing is left queued (stuck path 2)', async () => {
+      const { deps, dispatcher, store, run } = harness();
+      dispatcher.failNext(new Error('Rate exceeded'));
+      const request = keyed('h1', { batches: 30, batchSize: 1, batchMs: 10 }, { budgetMs: 100 });
+      expect(await run(serveRequest(deps, request))).toMatchObject({
+        kind: 'failed',
+        error: { type: 'DispatchFailed', retryable: true },
+      });
+      const [job] = (await store.listByOwner(ALICE, { limit: 1 })).jobs;
+      expect(job).toMatchObject({ status: 'failed', error: { type: 'DispatchFailed', retryable: true } });
+      expect(job?.lease).toBeUndefined();
+    });
+
+    it('fails its job with PayloadTooLarge when the result cannot be stored, and a retry does not run it again (stuck path 4)', async () => {
+      const { deps, store, run } = harness();
+      const update = store.update.bind(store);
+      store.update = async (id, expected, changes) => {
+        if (changes.result !== undefined) throw new PayloadTooLarge('The result', 500_000, 400_000);
+        return update(id, expected, changes);
+      };
+      const request = keyed('p1', { batches: 2, batchSize: 1, batchMs: 0 });
+      const first = await run(serveRequest(deps, request));
+      expect(first).toMatchObject({
+        kind: 'failed',
+        error: { type: 'PayloadTooLarge', retryable: false },
+        job: { status: 'failed' },
+      });
+      const writes = store.writes;
+      expect(await run(serveRequest(deps, request))).toMatchObject({
+        kind: 'failed',
+        error: { type: 'PayloadTooLarge' },
+      });
+      expect(store.writes).toBe(writes + 1); // the retry's create-if-absent, and nothing run
+    });
+
+    it('retries its last write through a passing store error instead of answering 500 for work that succeeded', async () => {
+      const { deps, store, run } = harness();
+      const update = store.update.bind(store);
+      let failures = 2;
+      store.update = async (id, expected, changes) => {
+        if (changes.status === 'succeeded' && failures-- > 0)
+          throw new Error('ProvisionedThroughputExceeded');
+        return update(id, expected, changes);
+      };
+      const outcome = await run(serveRequest(deps, keyed('s1', { batches: 2, batchSize: 1, batchMs: 0 })));
+      expect(outcome).toMatchObject({ kind: 'completed', job: { status: 'succeeded' } });
+    });
+
+    it('notices a cancel and ends cancelled (stuck path 5)', async () => {
+      const { deps, store, clock, run } = harness();
+      const running = serveRequest(
+        deps,
+        keyed('c1', { stepMs: 10 }, { operation: 'until-aborted', cancelPollMs: 50 }),
+      );
+      let job: Job | undefined;
+      while (!job) {
+        await clock.tick(10);
+        job = (await store.listByOwner(ALICE, { limit: 1 })).jobs[0];
+      }
+      await cancelJob(deps, { owner: ALICE, jobId: job.id });
+      expect(await run(running)).toMatchObject({ kind: 'failed', error: { type: 'Cancelled' } });
+      expect(await store.get(job.id)).toMatchObject({ status: 'cancelled' });
+    });
+
+    it('refuses an invalid correlation id before writing anything (stuck path 1)', async () => {
+      const { deps, store } = harness();
+      for (const correlationId of ['', 'x'.repeat(257), 'has space', 'tab\t']) {
+        await expect(
+          serveRequest(deps, {
+            owner: ALICE,
+            operation: 'echo',
+            input: { message: 'x' },
+            async: true,
+            budgetMs: 1,
+            correlationId,
+          }),
+        ).rejects.toBeInstanceOf(ValidationError);
+      }
+      expect(store.writes).toBe(0);
+    });
   });
 });

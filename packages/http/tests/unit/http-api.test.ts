@@ -225,6 +225,69 @@ describe('the HTTP API shared by every HTTP door', () => {
     expect(wrong.headers.allow).toBe('POST, GET');
   });
 
+  it('refuses an X-Correlation-Id that is empty, too long or not visible ASCII with 400 naming the header', async () => {
+    const cases: [string, string][] = [
+      ['', 'too_small'],
+      ['x'.repeat(257), 'too_big'],
+      ['has space', 'invalid_format'],
+      ['tab\there', 'invalid_format'],
+      ['caf\u00e9', 'invalid_format'],
+    ];
+    for (const [header, code] of cases) {
+      const { call, store, dispatcher } = setUp();
+      const response = await call(
+        'POST',
+        '/jobs',
+        { operation: 'greet', input: { name: 'Ada' }, meta: { async: true } },
+        { headers: { 'x-correlation-id': header }, correlationId: header },
+      );
+      expect(response, JSON.stringify(header)).toMatchObject({
+        statusCode: 400,
+        headers: { 'content-type': 'application/problem+json' },
+        json: {
+          type: 'https://baton.dev/problems/validation-error',
+          status: 400,
+          detail: expect.stringContaining('X-Correlation-Id'),
+          errors: [{ pointer: '/headers/x-correlation-id', code }],
+        },
+      });
+      expect(dispatcher.dispatched).toEqual([]);
+      expect((await store.listByOwner(ALICE, { limit: 10 })).jobs).toEqual([]);
+    }
+    const longest = 'x'.repeat(256);
+    const { call, dispatcher } = setUp();
+    const accepted = await call(
+      'POST',
+      '/jobs',
+      { operation: 'greet', input: { name: 'Ada' }, meta: { async: true } },
+      { headers: { 'x-correlation-id': longest }, correlationId: longest },
+    );
+    expect(accepted.statusCode).toBe(202);
+    expect(dispatcher.dispatched).toMatchObject([{ correlationId: longest }]);
+  });
+
+  it('answers a malformed percent-escape in the path with 400 problem+json, not a 500', async () => {
+    const { call } = setUp();
+    for (const [method, path] of [
+      ['GET', '/jobs/%ZZ'],
+      ['POST', '/jobs/%E0%A4%A/cancel'],
+      ['GET', '/jobs/%'],
+    ] as const) {
+      expect(await call(method, path), `${method} ${path}`).toMatchObject({
+        statusCode: 400,
+        headers: { 'content-type': 'application/problem+json' },
+        json: {
+          type: 'https://baton.dev/problems/malformed-path',
+          status: 400,
+          instance: expect.stringContaining(path),
+          errors: [{ pointer: '/path' }],
+        },
+      });
+    }
+    // A well-formed escape still reaches the use case: an unknown id is 404.
+    expect((await call('GET', '/jobs/a%20b')).statusCode).toBe(404);
+  });
+
   it('escapes JSON pointers as RFC 6901 says', () => {
     expect(toJsonPointer(['input', 'a/b', 'c~d', 0])).toBe('/input/a~1b/c~0d/0');
   });
