@@ -1,3 +1,4 @@
+import { type GatewayResponseDefinition, PROBLEM_GATEWAY_RESPONSES } from '@baton/api-gateway';
 import { jobsTable, jobsTableDefinition } from '@baton/dynamodb';
 import {
   type Door,
@@ -5,7 +6,11 @@ import {
   functionEnvironment,
   functionName,
   functionsInUse,
+  jobRunner,
   jobsTableName,
+  type MaintenanceKey,
+  maintenanceEnvironment,
+  maintenanceFunctionName,
   type ServiceDefinition,
 } from '@baton/example/service-definition';
 import {
@@ -33,7 +38,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { lambdaBundling } from './bundling.js';
 import { entryPath, exampleAppDir, lockFilePath, repositoryRoot } from './paths.js';
-import { INDEX_ACTIONS, tableActionsFor } from './permissions.js';
+import {
+  FAILED_EVENTS_TABLE_ACTIONS,
+  INDEX_ACTIONS,
+  RECONCILER_TABLE_ACTIONS,
+  tableActionsFor,
+} from './permissions.js';
 import { checkRecursionSetting } from './recursion.js';
 
 export interface ServiceStackProps extends StackProps {
@@ -65,13 +75,30 @@ export interface DeployedFunction {
   readonly replayRule: events.Rule;
 }
 
+/** What the stack built for one maintenance function (the reconciler, the failed-event handler). */
+export interface MaintenanceFunction {
+  readonly key: MaintenanceKey;
+  readonly name: string;
+  /** The absolute path of the handler module NodejsFunction bundled. */
+  readonly entryPath: string;
+  readonly function: NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  /** What invokes it: the schedule (reconciler) or the rule on the failure bus (failed-event handler). */
+  readonly trigger: events.Rule;
+}
+
 /** Lambda's EventBridge destination names its events so (lambda/latest/dg/invocation-async-retain-records). */
 export const FAILURE_SOURCE = 'lambda';
 export const FAILURE_DETAIL_TYPE = 'Lambda Function Invocation Result - Failure';
 export const REST_API_STAGE = 'prod';
 export const ACCOUNT_ROLE_CONTEXT = 'baton:apiGatewayAccountRole';
+/** Where the reconciler's `errors` count (jobs it could not move on in a pass) is published: `Baton/<service>`. */
+export const reconcilerMetricNamespace = (definition: ServiceDefinition) => `Baton/${definition.name}`;
+export const RECONCILER_ERRORS_METRIC = 'ReconcilerJobErrors';
 const LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
 const ARCHIVE_RETENTION = Duration.days(30);
+const ALARM_PERIOD = Duration.minutes(5);
 
 /** The HTTP routes of @baton/http (packages/http/src/http-api.ts), as the REST API and the HTTP API declare them. */
 export const HTTP_ROUTES = [
@@ -95,6 +122,8 @@ export class ServiceStack extends Stack {
   readonly failureBus: events.EventBus;
   readonly failedEventsLogGroup: logs.LogGroup;
   readonly functions: ReadonlyMap<FunctionKey, DeployedFunction>;
+  /** The reconciler and the failed-event handler. */
+  readonly maintenance: ReadonlyMap<MaintenanceKey, MaintenanceFunction>;
   readonly restApi: apigw.RestApi | undefined;
   readonly httpApi: apigwv2.HttpApi | undefined;
   readonly functionUrl: lambda.FunctionUrl | undefined;
@@ -115,6 +144,10 @@ export class ServiceStack extends Stack {
       functions.set(key, this.serviceFunction(key, props));
     }
     this.functions = functions;
+    this.maintenance = new Map<MaintenanceKey, MaintenanceFunction>([
+      ['reconciler', this.reconciler(props)],
+      ['failedEvents', this.failedEventHandler(props)],
+    ]);
 
     const servedBy = (door: Door) =>
       [...functions.values()].find((fn) => definition.functions[fn.key].doors.includes(door));
@@ -225,18 +258,30 @@ export class ServiceStack extends Stack {
     });
   }
 
-  private serviceFunction(key: FunctionKey, props: ServiceStackProps): DeployedFunction {
-    const definition = this.definition;
-    const fn = definition.functions[key];
-    const name = functionName(key, definition);
-    const id = pascal(key);
-    const entry = entryPath(fn.entry, props.appDir ?? exampleAppDir);
-
+  /**
+   * A function as every function of the stack is built: NodejsFunction from the handler module with the shared
+   * bundling, nodejs24.x on arm64, an explicit role that may write only the function's own log group (no
+   * AWSLambdaBasicExecutionRole), the log group with its retention, X-Ray, and the recursive-loop setting.
+   */
+  private lambdaFunction(
+    id: string,
+    spec: {
+      readonly name: string;
+      readonly entry: string;
+      readonly description: string;
+      readonly timeoutSeconds: number;
+      readonly memoryMb: number;
+      readonly reservedConcurrency: number | undefined;
+      readonly environment: Record<string, string>;
+    },
+    props: ServiceStackProps,
+  ) {
+    const entry = entryPath(spec.entry, props.appDir ?? exampleAppDir);
     const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: LOG_RETENTION });
     // An explicit role, so the function gets no AWSLambdaBasicExecutionRole (logs:* on every log group).
     const role = new iam.Role(this, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Execution role of ${name}`,
+      description: `Execution role of ${spec.name}`,
     });
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -245,8 +290,44 @@ export class ServiceStack extends Stack {
         resources: [logGroup.logGroupArn],
       }),
     );
-    // Query goes to the owner index only; every other action to the table only.
-    const actions = tableActionsFor(fn);
+    const handler = new NodejsFunction(this, `${id}Function`, {
+      functionName: spec.name,
+      description: spec.description,
+      entry,
+      handler: 'handler',
+      projectRoot: repositoryRoot,
+      depsLockFilePath: lockFilePath,
+      bundling: lambdaBundling({ metafile: props.bundleMetafile ?? false }),
+      // nodejs22.x is deprecated in April 2027; 24.x is supported until 2028.
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: spec.memoryMb,
+      timeout: Duration.seconds(spec.timeoutSeconds),
+      ...(spec.reservedConcurrency !== undefined && {
+        reservedConcurrentExecutions: spec.reservedConcurrency,
+      }),
+      environment: spec.environment,
+      role,
+      logGroup,
+      // Explicit even where it is Lambda's default: the max-hops design depends on it (checkRecursionSetting).
+      recursiveLoop:
+        this.definition.recursiveLoop === 'Allow'
+          ? lambda.RecursiveLoop.ALLOW
+          : lambda.RecursiveLoop.TERMINATE,
+    });
+    this.activeTracing(id, handler, role);
+    return { entryPath: entry, function: handler, role, logGroup };
+  }
+
+  /**
+   * DynamoDB actions with exact resources: Query on the one index the function queries, every other action on
+   * the table only.
+   */
+  private grantJobsTable(
+    role: iam.Role,
+    actions: readonly string[],
+    index?: { readonly name: string; readonly sid: string },
+  ): void {
     const isIndexAction = (action: string) => (INDEX_ACTIONS as readonly string[]).includes(action);
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -256,53 +337,63 @@ export class ServiceStack extends Stack {
       }),
     );
     const indexActions = actions.filter(isIndexAction);
-    if (indexActions.length > 0) {
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'JobsOwnerIndex',
-          actions: indexActions,
-          resources: [`${this.table.tableArn}/index/${jobsTable.ownerIndex}`],
-        }),
-      );
-    }
-    // Which functions this one invokes, from the definition: itself if it runs jobs (continuations and retries
-    // are self-invocations), and the function its jobs go to. ARNs are built from the fixed names, never from
-    // the Function resources: a function's policy naming its own ARN would be a dependency cycle.
-    const invokes = jobTargets(definition, key).map((target) =>
-      this.functionArn(functionName(target, definition)),
+    if (indexActions.length === 0) return;
+    if (!index) throw new Error(`${indexActions.join(', ')} needs the index it goes to.`);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: index.sid,
+        actions: indexActions,
+        resources: [`${this.table.tableArn}/index/${index.name}`],
+      }),
     );
-    if (invokes.length > 0) {
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'DispatchJobs',
-          actions: ['lambda:InvokeFunction'],
-          resources: invokes,
-        }),
-      );
-    }
+  }
 
-    const handler = new NodejsFunction(this, `${id}Function`, {
-      functionName: name,
-      description: fn.description,
-      entry,
-      handler: 'handler',
-      projectRoot: repositoryRoot,
-      depsLockFilePath: lockFilePath,
-      bundling: lambdaBundling({ metafile: props.bundleMetafile ?? false }),
-      // nodejs22.x is deprecated in April 2027; 24.x is supported until 2028.
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: fn.memoryMb,
-      timeout: Duration.seconds(fn.timeoutSeconds),
-      reservedConcurrentExecutions: fn.reservedConcurrency,
-      environment: functionEnvironment(key, definition),
+  /**
+   * lambda:InvokeFunction on functions named by their fixed names, never by their Function resources: a
+   * function's policy naming its own ARN would be a dependency cycle (decision 0005).
+   */
+  private grantInvoke(role: iam.Role, names: readonly string[]): void {
+    if (names.length === 0) return;
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'DispatchJobs',
+        actions: ['lambda:InvokeFunction'],
+        resources: names.map((name) => this.functionArn(name)),
+      }),
+    );
+  }
+
+  private serviceFunction(key: FunctionKey, props: ServiceStackProps): DeployedFunction {
+    const definition = this.definition;
+    const fn = definition.functions[key];
+    const name = functionName(key, definition);
+    const id = pascal(key);
+    const {
+      entryPath: entry,
+      function: handler,
       role,
       logGroup,
-      // Explicit even where it is Lambda's default: the max-hops design depends on it (checkRecursionSetting).
-      recursiveLoop:
-        definition.recursiveLoop === 'Allow' ? lambda.RecursiveLoop.ALLOW : lambda.RecursiveLoop.TERMINATE,
-    });
-    this.activeTracing(id, handler, role);
+    } = this.lambdaFunction(
+      id,
+      {
+        name,
+        entry: fn.entry,
+        description: fn.description,
+        timeoutSeconds: fn.timeoutSeconds,
+        memoryMb: fn.memoryMb,
+        reservedConcurrency: fn.reservedConcurrency,
+        environment: functionEnvironment(key, definition),
+      },
+      props,
+    );
+    // Query goes to the owner index only; every other action to the table only.
+    this.grantJobsTable(role, tableActionsFor(fn), { name: jobsTable.ownerIndex, sid: 'JobsOwnerIndex' });
+    // Which functions this one invokes, from the definition: itself if it runs jobs (continuations and retries
+    // are self-invocations), and the function its jobs go to.
+    this.grantInvoke(
+      role,
+      jobTargets(definition, key).map((target) => functionName(target, definition)),
+    );
     handler.configureAsyncInvoke({
       retryAttempts: fn.async.maximumRetryAttempts,
       maxEventAge: Duration.seconds(fn.async.maximumEventAgeSeconds),
@@ -311,7 +402,7 @@ export class ServiceStack extends Stack {
 
     const arn = this.functionArn(name);
     // Lambda reports the ARN it ran, usually qualified (`…:function:name:$LATEST`).
-    const fromThisFunction = { requestContext: { functionArn: [arn, { prefix: `${arn}:` }] } };
+    const fromThisFunction = invokedFunctionIs([arn]);
     const failureRule = new events.Rule(this, `${id}FailureRule`, {
       eventBus: this.failureBus,
       description: `Failed async invocations of ${name}, as they happen.`,
@@ -341,6 +432,131 @@ export class ServiceStack extends Stack {
   }
 
   /**
+   * The reconciler: every `everyMinutes` an EventBridge schedule runs one bounded pass of reconcileJobs, which
+   * moves on the jobs nobody is looking after and sends recovered ones to the job runner. Reserved concurrency
+   * 1: one pass at a time is enough, and a second one at once would only find the same jobs (it would be safe:
+   * every change is a conditional write on the state read, so of two passes exactly one acts on a job).
+   */
+  private reconciler(props: ServiceStackProps): MaintenanceFunction {
+    const definition = this.definition;
+    const spec = definition.maintenance.reconciler;
+    if (!Number.isInteger(spec.everyMinutes) || spec.everyMinutes < 1) {
+      throw new Error(
+        `${definition.name}: the reconciler runs every ${spec.everyMinutes} minutes, but an EventBridge ` +
+          'schedule takes whole minutes, at least one.',
+      );
+    }
+    const id = 'Reconciler';
+    const name = maintenanceFunctionName('reconciler', definition);
+    const built = this.lambdaFunction(
+      id,
+      {
+        ...spec,
+        name,
+        reservedConcurrency: 1,
+        environment: maintenanceEnvironment('reconciler', definition),
+      },
+      props,
+    );
+    const { function: handler, role } = built;
+    // findStale queries the unfinished index and reads the jobs in one BatchGetItem; every change is an
+    // UpdateItem (GetItem only to size an update DynamoDB refuses). Nothing is created, deleted or scanned.
+    this.grantJobsTable(role, RECONCILER_TABLE_ACTIONS, {
+      name: jobsTable.unfinishedIndex,
+      sid: 'JobsUnfinishedIndex',
+    });
+    // Recovered jobs go to the function that runs jobs, by its fixed name (the one in BATON_JOBS_FUNCTION).
+    this.grantInvoke(role, [functionName(jobRunner(definition), definition)]);
+    // A pass that failed or waited is not worth running late: the next one comes within minutes and looks at
+    // the same jobs. So no retries, the shortest event age Lambda allows, and no failure destination — a
+    // schedule's event carries nothing to replay, and the `-errors` alarm reports the failure.
+    handler.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
+    const trigger = new events.Rule(this, `${id}Schedule`, {
+      description: `Runs ${name} every ${spec.everyMinutes === 1 ? 'minute' : `${spec.everyMinutes} minutes`}: one reconciliation pass of the jobs.`,
+      schedule: events.Schedule.rate(Duration.minutes(spec.everyMinutes)),
+      targets: [new targets.LambdaFunction(handler, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
+    });
+
+    this.alarm(id, name, 'Errors', handler.metricErrors({ period: ALARM_PERIOD, statistic: 'Sum' }), {
+      description: `${name} threw or timed out: a reconciliation pass did not finish (the next one retries).`,
+    });
+    // The pass logs its counts; `errors` counts jobs it could not move on (store or dispatch failures). The
+    // metric exists only while such lines are written, so it costs nothing idle.
+    const jobErrors = new logs.MetricFilter(this, `${id}JobErrorsFilter`, {
+      logGroup: built.logGroup,
+      filterPattern: logs.FilterPattern.all(
+        logs.FilterPattern.stringValue('$.message', '=', 'Reconciled jobs*'),
+        logs.FilterPattern.numberValue('$.errors', '>', 0),
+      ),
+      metricNamespace: reconcilerMetricNamespace(definition),
+      metricName: RECONCILER_ERRORS_METRIC,
+      metricValue: '$.errors',
+      unit: cloudwatch.Unit.COUNT,
+    });
+    this.alarm(id, name, 'JobErrors', jobErrors.metric({ period: ALARM_PERIOD, statistic: 'Sum' }), {
+      description: `${name} could not move some jobs on (DynamoDB or Invoke failed for them); it tries again next pass.`,
+    });
+    new CfnOutput(this, `${id}FunctionName`, { value: name });
+    new CfnOutput(this, `${id}LogGroupName`, { value: built.logGroup.logGroupName });
+    return { key: 'reconciler', name, ...built, trigger };
+  }
+
+  /**
+   * The failed-event handler: a rule on the failure bus hands it Lambda's failure record of every job-run event
+   * a job-running function gave up on, as it happens (not replays), and it marks that job failed with the
+   * reason. It listens on the bus beside the archive, the log and the replay rules, rather than being the
+   * functions' on-failure destination, so none of those is lost (decision 0005).
+   */
+  private failedEventHandler(props: ServiceStackProps): MaintenanceFunction {
+    const definition = this.definition;
+    const spec = definition.maintenance.failedEvents;
+    const id = 'FailedEventHandler';
+    const name = maintenanceFunctionName('failedEvents', definition);
+    const built = this.lambdaFunction(
+      id,
+      {
+        ...spec,
+        name,
+        reservedConcurrency: undefined,
+        environment: maintenanceEnvironment('failedEvents', definition),
+      },
+      props,
+    );
+    const { function: handler, role } = built;
+    this.grantJobsTable(role, FAILED_EVENTS_TABLE_ACTIONS);
+    // EventBridge invokes it asynchronously: Lambda retries a record it failed on (a store error is thrown for
+    // that) twice within the hour. No failure destination on purpose: its own failure record would go to the bus
+    // it listens on, so a handler that cannot get through would keep feeding itself. A record it drops is still
+    // in the archive and the FailedEventsLogs log group, its `-errors` alarm goes off, and the reconciler ends or
+    // recovers the job anyway once it has been left alone for the grace period.
+    handler.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1) });
+    const runners = [...this.functions.values()].filter((fn) =>
+      jobTargets(definition, fn.key).includes(fn.key),
+    );
+    const trigger = new events.Rule(this, `${id}Rule`, {
+      eventBus: this.failureBus,
+      description: `Failed job-run events of the functions that run jobs, as they happen: to ${name}.`,
+      eventPattern: {
+        source: [FAILURE_SOURCE],
+        detailType: [FAILURE_DETAIL_TYPE],
+        detail: invokedFunctionIs(runners.map((fn) => this.functionArn(fn.name))),
+      },
+      // The whole event: the handler reads Lambda's record from `detail`. EventBridge retries a delivery Lambda
+      // refused (the invoke itself failing, not the function) for up to an hour; no dead-letter queue, for the
+      // same reasons as above.
+      targets: [new targets.LambdaFunction(handler, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
+    });
+    replayOnly(trigger, false);
+
+    this.alarm(id, name, 'Errors', handler.metricErrors({ period: ALARM_PERIOD, statistic: 'Sum' }), {
+      description: `${name} threw or timed out on a failed job-run event (Lambda retries it; the reconciler is the backstop).`,
+    });
+    new CfnOutput(this, `${id}FunctionName`, { value: name });
+    new CfnOutput(this, `${id}LogGroupName`, { value: built.logGroup.logGroupName });
+    return { key: 'failedEvents', name, ...built, trigger };
+  }
+
+  /**
    * X-Ray active tracing. Set here rather than with the `tracing` prop, which would put X-Ray's `Resource: *`
    * (its actions have no resource-level permissions) into the role's default policy: a policy of its own keeps
    * the acknowledgment of that one wildcard from covering anything else the default policy may ever hold.
@@ -366,25 +582,35 @@ export class ServiceStack extends Stack {
     handler.node.addDependency(policy);
   }
 
+  private alarm(
+    id: string,
+    name: string,
+    suffix: string,
+    metric: cloudwatch.IMetric,
+    options: { readonly description: string },
+  ): cloudwatch.Alarm {
+    return new cloudwatch.Alarm(this, `${id}${suffix}Alarm`, {
+      alarmName: `${name}-${suffix.toLowerCase()}`,
+      alarmDescription: options.description,
+      metric,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
   private alarms(id: string, name: string, handler: lambda.IFunction, failureRule: events.Rule) {
-    const period = Duration.minutes(5);
-    const alarm = (suffix: string, metric: cloudwatch.IMetric, description: string) =>
-      new cloudwatch.Alarm(this, `${id}${suffix}Alarm`, {
-        alarmName: `${name}-${suffix.toLowerCase()}`,
-        alarmDescription: description,
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-    alarm('Errors', handler.metricErrors({ period, statistic: 'Sum' }), `${name} threw or timed out.`);
-    alarm(
-      'Throttles',
-      handler.metricThrottles({ period, statistic: 'Sum' }),
-      `${name} hit its reserved concurrency: requests were refused or async events delayed.`,
-    );
-    alarm(
+    const period = ALARM_PERIOD;
+    this.alarm(id, name, 'Errors', handler.metricErrors({ period, statistic: 'Sum' }), {
+      description: `${name} threw or timed out.`,
+    });
+    this.alarm(id, name, 'Throttles', handler.metricThrottles({ period, statistic: 'Sum' }), {
+      description: `${name} hit its reserved concurrency: requests were refused or async events delayed.`,
+    });
+    this.alarm(
+      id,
+      name,
       'FailedEvents',
       new cloudwatch.Metric({
         namespace: 'AWS/Events',
@@ -393,7 +619,9 @@ export class ServiceStack extends Stack {
         statistic: 'Sum',
         period,
       }),
-      `An async event of ${name} exhausted its retries and went to the failure bus (replayable from the archive).`,
+      {
+        description: `An async event of ${name} exhausted its retries and went to the failure bus (replayable from the archive).`,
+      },
     );
   }
 
@@ -435,6 +663,7 @@ export class ServiceStack extends Stack {
         ),
       });
     }
+    this.gatewayResponses(api, PROBLEM_GATEWAY_RESPONSES);
     Validations.of(api.deploymentStage).acknowledge(
       {
         id: 'AwsSolutions-APIG3',
@@ -471,6 +700,23 @@ export class ServiceStack extends Stack {
     }
     new CfnOutput(this, 'RestApiUrl', { value: api.url });
     return api;
+  }
+
+  /**
+   * What the REST API answers when API Gateway itself refuses or fails a request (unsigned, throttled, Lambda
+   * refused the invoke, …): the problems of @baton/api-gateway, so every answer is application/problem+json
+   * (decision 0006). CDK folds them into the deployment's logical id, so a change redeploys the stage. An HTTP
+   * API has no gateway responses: AWS offers none for it.
+   */
+  private gatewayResponses(api: apigw.RestApi, responses: readonly GatewayResponseDefinition[]): void {
+    for (const response of responses) {
+      api.addGatewayResponse(`GatewayResponse${pascal(response.type.toLowerCase())}`, {
+        type: apigw.ResponseType.of(response.type),
+        ...(response.statusCode !== undefined && { statusCode: response.statusCode }),
+        responseHeaders: { ...response.responseHeaders },
+        templates: { 'application/json': response.template },
+      });
+    }
   }
 
   private httpApiDoor(target: DeployedFunction): apigwv2.HttpApi {
@@ -548,6 +794,14 @@ function accessLogFormat(kind: 'rest' | 'http'): apigw.AccessLogFormat {
       error: '$context.error.message',
     }),
   );
+}
+
+/**
+ * An event pattern for failure records of these functions. Lambda reports the ARN it ran, usually qualified
+ * (`…:function:name:$LATEST`), so each ARN matches bare or as a prefix.
+ */
+function invokedFunctionIs(arns: readonly string[]) {
+  return { requestContext: { functionArn: arns.flatMap((arn) => [arn, { prefix: `${arn}:` }]) } };
 }
 
 /** Matches only replayed events (`replay-name` present) or only live ones. */

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { PROBLEM_GATEWAY_RESPONSES } from '@baton/api-gateway';
 import { jobsTable, jobsTableDefinition } from '@baton/dynamodb';
 import {
   type Door,
@@ -10,16 +11,34 @@ import {
   functionKeys,
   functionName,
   functionsInUse,
+  jobRunner,
   jobsTableName,
+  type MaintenanceKey,
+  maintenanceEnvironment,
+  maintenanceFunctionName,
   type ServiceDefinition,
   service,
 } from '@baton/example/service-definition';
 import { LAMBDA_BUNDLE_OPTIONS } from '@baton/local';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DOOR_TABLE_ACTIONS, RUNNER_TABLE_ACTIONS } from '../src/permissions.js';
+import { exampleAppDir } from '../src/paths.js';
+import {
+  DOOR_TABLE_ACTIONS,
+  FAILED_EVENTS_TABLE_ACTIONS,
+  RECONCILER_TABLE_ACTIONS,
+  RUNNER_TABLE_ACTIONS,
+} from '../src/permissions.js';
 import { checkRecursionSetting, RecursionSettingError } from '../src/recursion.js';
-import { FAILURE_DETAIL_TYPE, FAILURE_SOURCE, HTTP_ROUTES, REST_API_STAGE } from '../src/service-stack.js';
+import {
+  FAILURE_DETAIL_TYPE,
+  FAILURE_SOURCE,
+  HTTP_ROUTES,
+  jobTargets,
+  RECONCILER_ERRORS_METRIC,
+  REST_API_STAGE,
+  reconcilerMetricNamespace,
+} from '../src/service-stack.js';
 import {
   actionsOf,
   assetDirOf,
@@ -42,7 +61,15 @@ beforeAll(() => {
 afterAll(() => synth?.cleanup());
 
 const inUse = functionsInUse(service);
+const maintenanceKeys: MaintenanceKey[] = ['reconciler', 'failedEvents'];
 const deployed = (key: FunctionKey) => defined(synth.stack.functions.get(key), `function ${key}`);
+const maintained = (key: MaintenanceKey) =>
+  defined(synth.stack.maintenance.get(key), `maintenance function ${key}`);
+/** Every deployed function's name: the functions in use and the maintenance functions. */
+const allNames = [
+  ...inUse.map((key) => functionName(key, service)),
+  ...maintenanceKeys.map((key) => maintenanceFunctionName(key, service)),
+];
 const servedBy = (door: Door) => inUse.find((key) => service.functions[key].doors.includes(door));
 
 describe('the jobs table', () => {
@@ -75,11 +102,15 @@ describe('the jobs table', () => {
 });
 
 describe('the functions', () => {
-  it('are exactly the functions in use, by their fixed names', () => {
+  it('are exactly the functions in use and the two maintenance functions, by their fixed names', () => {
     const names = resourcesOf(synth.template, 'AWS::Lambda::Function').map(
       ([, fn]) => fn.Properties.FunctionName,
     );
-    expect(names.sort()).toEqual(inUse.map((key) => functionName(key, service)).sort());
+    expect(names.sort()).toEqual([...allNames].sort());
+    expect(maintenanceKeys.map((key) => maintenanceFunctionName(key, service))).toEqual([
+      'baton-example-reconciler',
+      'baton-example-failed-events',
+    ]);
   });
 
   it.each(inUse)(
@@ -125,7 +156,8 @@ describe('the functions', () => {
         ([, fn]) => fn.Properties.FunctionName,
       );
       expect(names).not.toContain(functionName('worker', variant));
-      expect(names).toHaveLength(functionsInUse(variant).length);
+      // The functions in use, and the reconciler and the failed-event handler.
+      expect(names).toHaveLength(functionsInUse(variant).length + 2);
       // The API function now runs its own jobs, so it may invoke itself and nothing else.
       const statements = statementsOfRole(
         other.template,
@@ -133,13 +165,19 @@ describe('the functions', () => {
       );
       const invoke = statements.filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
       expect(invoke.flatMap(resourcesOfStatement)).toEqual([functionArnOf(functionName('api', variant))]);
+      // It is the job runner now, so the reconciler sends recovered jobs to it.
+      const reconciler = statementsOfRole(
+        other.template,
+        logicalId(defined(other.stack.maintenance.get('reconciler'), 'reconciler').role),
+      ).filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
+      expect(reconciler.flatMap(resourcesOfStatement)).toEqual([functionArnOf(functionName('api', variant))]);
     } finally {
       other.cleanup();
     }
   });
 
-  it.each(inUse)('%s: bundled locally as one ESM file with the AWS SDK inside', (key) => {
-    const assetDir = assetDirOf(synth, functionName(key, service));
+  it.each(allNames)('%s: bundled locally as one ESM file with the AWS SDK inside', (name) => {
+    const assetDir = assetDirOf(synth, name);
     expect(readdirSync(assetDir)).toEqual(['index.mjs']);
     const bundle = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
     // The shared banner gives the ESM bundle a `require`; the bundle exports `handler` as ESM.
@@ -153,12 +191,22 @@ describe('the functions', () => {
     expect(bundle).toContain('DynamoDBClient');
   });
 
-  it.each(inUse)('%s: the bundle loads in plain Node as an ES module and exports its handler', (key) => {
-    const bundle = join(assetDirOf(synth, functionName(key, service)), 'index.mjs');
+  const environmentOf = (name: string) => {
+    const key = inUse.find((k) => functionName(k, service) === name);
+    if (key) return functionEnvironment(key, service);
+    const maintenanceKey = defined(
+      maintenanceKeys.find((k) => maintenanceFunctionName(k, service) === name),
+      `the function named ${name}`,
+    );
+    return maintenanceEnvironment(maintenanceKey, service);
+  };
+
+  it.each(allNames)('%s: the bundle loads in plain Node as an ES module and exports its handler', (name) => {
+    const bundle = join(assetDirOf(synth, name), 'index.mjs');
     // A child process, so that Node's own ESM loader runs it (not vitest's), with the function's environment.
     const script = `const m = await import(${JSON.stringify(pathToFileURL(bundle).href)}); process.stdout.write(typeof m.handler);`;
     const output = execFileSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', script], {
-      env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', ...functionEnvironment(key, service) },
+      env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', ...environmentOf(name) },
       encoding: 'utf8',
     });
     expect(output).toBe('function');
@@ -219,8 +267,12 @@ describe('IAM: least privilege per function', () => {
   });
 
   it('has no wildcard in any lambda:InvokeFunction or dynamodb resource, and * only for X-Ray', () => {
-    for (const key of inUse) {
-      for (const statement of statementsOf(key)) {
+    const roles = [
+      ...inUse.map((key) => deployed(key).role),
+      ...maintenanceKeys.map((key) => maintained(key).role),
+    ];
+    for (const role of roles) {
+      for (const statement of statementsOfRole(synth.template, logicalId(role))) {
         const resources = resourcesOfStatement(statement);
         const actions = actionsOf(statement);
         if (actions.some((a) => a.startsWith('lambda:') || a.startsWith('dynamodb:'))) {
@@ -233,14 +285,242 @@ describe('IAM: least privilege per function', () => {
   });
 
   it('gives the function roles no managed policies (no AWSLambdaBasicExecutionRole)', () => {
-    for (const key of inUse) {
+    for (const name of allNames) {
       synth.template.hasResourceProperties('AWS::IAM::Role', {
-        Description: `Execution role of ${functionName(key, service)}`,
+        Description: `Execution role of ${name}`,
         ManagedPolicyArns: Match.absent(),
         AssumeRolePolicyDocument: {
           Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })],
         },
       });
+    }
+  });
+});
+
+describe('IAM: least privilege for the maintenance functions', () => {
+  const statementsOf = (key: MaintenanceKey) =>
+    statementsOfRole(synth.template, logicalId(maintained(key).role)).map((s) => ({
+      actions: actionsOf(s),
+      resources: resourcesOfStatement(s).sort(),
+      effect: s.Effect,
+    }));
+  const table = () => `<${logicalId(synth.stack.table)}.Arn>`;
+  const ownLogs = (key: MaintenanceKey) => ({
+    actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    resources: [`<${logicalId(maintained(key).logGroup)}.Arn>`],
+    effect: 'Allow',
+  });
+  const xray = {
+    actions: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+    resources: ['*'],
+    effect: 'Allow',
+  };
+
+  it('reconciler: Query on the unfinished index only; BatchGetItem, GetItem, UpdateItem on the table; invoke the job runner', () => {
+    const statements = statementsOf('reconciler');
+    const expected = [
+      ownLogs('reconciler'),
+      {
+        actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resources: [table()],
+        effect: 'Allow',
+      },
+      {
+        actions: ['dynamodb:Query'],
+        resources: [`${table()}/index/${jobsTable.unfinishedIndex}`],
+        effect: 'Allow',
+      },
+      {
+        actions: ['lambda:InvokeFunction'],
+        resources: [functionArnOf(functionName(jobRunner(service), service))],
+        effect: 'Allow',
+      },
+      xray,
+    ];
+    expect(statements).toEqual(expect.arrayContaining(expected));
+    expect(statements).toHaveLength(expected.length);
+    // Spelled out for the example: the worker runs the jobs the reconciler recovers.
+    expect(jobRunner(service)).toBe('worker');
+    expect([...RECONCILER_TABLE_ACTIONS].sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
+  });
+
+  it('failed-event handler: GetItem and UpdateItem on the table, nothing else', () => {
+    const statements = statementsOf('failedEvents');
+    const expected = [
+      ownLogs('failedEvents'),
+      { actions: [...FAILED_EVENTS_TABLE_ACTIONS].sort(), resources: [table()], effect: 'Allow' },
+      xray,
+    ];
+    expect(statements).toEqual(expect.arrayContaining(expected));
+    expect(statements).toHaveLength(expected.length);
+  });
+
+  it('neither may write items whole, delete, scan, put events or query the owner index', () => {
+    for (const key of maintenanceKeys) {
+      const actions = statementsOf(key).flatMap((s) => s.actions);
+      for (const refused of [
+        'dynamodb:PutItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:Scan',
+        'dynamodb:BatchWriteItem',
+        'events:PutEvents',
+      ])
+        expect(actions, `${key} may not ${refused}`).not.toContain(refused);
+      const resources = statementsOf(key).flatMap((s) => s.resources);
+      expect(resources.filter((r) => r.includes(`/index/${jobsTable.ownerIndex}`))).toEqual([]);
+    }
+  });
+});
+
+describe('the maintenance functions', () => {
+  it.each(maintenanceKeys)(
+    '%s: built like the others, with its own environment, log group and X-Ray',
+    (key) => {
+      const spec = service.maintenance[key];
+      const fn = maintained(key);
+      expect(fn.entryPath).toBe(join(exampleAppDir, spec.entry));
+      expect(existsSync(fn.entryPath)).toBe(true);
+      synth.template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: maintenanceFunctionName(key, service),
+        Description: spec.description,
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        Timeout: spec.timeoutSeconds,
+        MemorySize: spec.memoryMb,
+        Environment: { Variables: maintenanceEnvironment(key, service) },
+        TracingConfig: { Mode: 'Active' },
+        RecursiveLoop: service.recursiveLoop,
+        LoggingConfig: { LogGroup: { Ref: logicalId(fn.logGroup) } },
+      });
+      expect(synth.template.toJSON().Resources[logicalId(fn.logGroup)].Properties.RetentionInDays).toBe(30);
+      // Outputs name the function and its log group (docs/deploy.md tails it).
+      const outputs = synth.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+      expect(Object.values(outputs).map((o) => render(o.Value))).toEqual(
+        expect.arrayContaining([fn.name, `<${logicalId(fn.logGroup)}>`]),
+      );
+    },
+  );
+
+  it('reconciler: reserved concurrency 1, recovered jobs go to the job runner by its real name', () => {
+    const [, reconciler] = defined(
+      resourcesOf(synth.template, 'AWS::Lambda::Function').find(
+        ([id]) => id === logicalId(maintained('reconciler').function),
+      ),
+      'the reconciler',
+    );
+    expect(reconciler.Properties.ReservedConcurrentExecutions).toBe(1);
+    expect(maintenanceEnvironment('reconciler', service).BATON_JOBS_FUNCTION).toBe(
+      functionName(jobRunner(service), service),
+    );
+    expect(inUse).toContain(jobRunner(service));
+  });
+
+  it('failed-event handler: no reserved concurrency (it draws on the unreserved pool)', () => {
+    const [, handler] = defined(
+      resourcesOf(synth.template, 'AWS::Lambda::Function').find(
+        ([id]) => id === logicalId(maintained('failedEvents').function),
+      ),
+      'the failed-event handler',
+    );
+    expect(handler.Properties.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it('reconciler: a schedule on the default bus, rate(1 minute), no retries of a late pass', () => {
+    const fn = maintained('reconciler');
+    const [, rule] = defined(
+      resourcesOf(synth.template, 'AWS::Events::Rule').find(([id]) => id === logicalId(fn.trigger)),
+      'the schedule',
+    );
+    expect(service.maintenance.reconciler.everyMinutes).toBe(1);
+    expect(rule.Properties.ScheduleExpression).toBe('rate(1 minute)');
+    expect(rule.Properties.EventBusName).toBeUndefined();
+    expect(rule.Properties.State).toBe('ENABLED');
+    expect(rule.Properties.Targets).toHaveLength(1);
+    const [target] = rule.Properties.Targets;
+    expect(render(target.Arn)).toBe(`<${logicalId(fn.function)}.Arn>`);
+    expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
+    synth.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: logicalId(fn.function) },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 60,
+      DestinationConfig: Match.absent(),
+    });
+  });
+
+  it('failed-event handler: a rule on the failure bus for live failures of the functions that run jobs', () => {
+    const fn = maintained('failedEvents');
+    const [, rule] = defined(
+      resourcesOf(synth.template, 'AWS::Events::Rule').find(([id]) => id === logicalId(fn.trigger)),
+      'its rule',
+    );
+    const pattern = rule.Properties.EventPattern;
+    expect(render(rule.Properties.EventBusName)).toBe(`<${logicalId(synth.stack.failureBus)}>`);
+    expect(pattern.source).toEqual([FAILURE_SOURCE]);
+    expect(pattern['detail-type']).toEqual([FAILURE_DETAIL_TYPE]);
+    expect(pattern['replay-name']).toEqual([{ exists: false }]);
+    const runners = inUse.filter((key) => jobTargets(service, key).includes(key));
+    expect(runners).toEqual(['url', 'rpc', 'worker']);
+    const arns = (pattern.detail.requestContext.functionArn as unknown[]).map((m) =>
+      typeof m === 'object' && m && 'prefix' in m ? `prefix:${render(m.prefix)}` : render(m),
+    );
+    expect(arns).toEqual(
+      runners.flatMap((key) => {
+        const arn = functionArnOf(functionName(key, service));
+        return [arn, `prefix:${arn}:`];
+      }),
+    );
+    expect(rule.Properties.Targets).toHaveLength(1);
+    const [target] = rule.Properties.Targets;
+    expect(render(target.Arn)).toBe(`<${logicalId(fn.function)}.Arn>`);
+    // The whole event (the handler reads Lambda's record from `detail`), retried for an hour at most, no DLQ.
+    expect(target.InputPath).toBeUndefined();
+    expect(target.Input).toBeUndefined();
+    expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 });
+    expect(target.DeadLetterConfig).toBeUndefined();
+  });
+
+  it('failed-event handler: Lambda retries it, and its own failures go nowhere near the failure bus', () => {
+    const fn = maintained('failedEvents');
+    synth.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: logicalId(fn.function) },
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 3600,
+      DestinationConfig: Match.absent(),
+    });
+  });
+
+  it.each(maintenanceKeys)('%s: only EventBridge may invoke it, and only from its own rule', (key) => {
+    const fn = maintained(key);
+    const permissions = resourcesOf(synth.template, 'AWS::Lambda::Permission').filter(([, p]) =>
+      [`<${logicalId(fn.function)}.Arn>`, `<${logicalId(fn.function)}>`].includes(
+        render(p.Properties.FunctionName),
+      ),
+    );
+    expect(permissions.map(([, p]) => [p.Properties.Principal, render(p.Properties.SourceArn)])).toEqual([
+      ['events.amazonaws.com', `<${logicalId(fn.trigger)}.Arn>`],
+    ]);
+  });
+
+  it('a schedule of several minutes is written rate(N minutes); a fraction of a minute is refused', () => {
+    const every = (everyMinutes: number): ServiceDefinition => ({
+      ...service,
+      maintenance: {
+        ...service.maintenance,
+        reconciler: { ...service.maintenance.reconciler, everyMinutes },
+      },
+    });
+    expect(() => synthesize({ definition: every(0.5) })).toThrow(/whole minutes/);
+    const other = synthesize({ definition: every(5) });
+    try {
+      other.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
+    } finally {
+      other.cleanup();
     }
   });
 });
@@ -297,6 +577,54 @@ describe('the doors', () => {
         Format: Match.stringLikeRegexp('identity.userArn'),
       },
     });
+  });
+
+  it('REST API: one gateway response per problem of @baton/api-gateway, with its status, headers and JSON template', () => {
+    const responses = resourcesOf(synth.template, 'AWS::ApiGateway::GatewayResponse');
+    expect(responses).toHaveLength(PROBLEM_GATEWAY_RESPONSES.length);
+    const apiId = logicalId(defined(synth.stack.restApi, 'REST API'));
+    const byType = new Map(responses.map(([, r]) => [r.Properties.ResponseType, r.Properties]));
+    expect([...byType.keys()].sort()).toEqual(PROBLEM_GATEWAY_RESPONSES.map((r) => r.type).sort());
+    for (const expected of PROBLEM_GATEWAY_RESPONSES) {
+      const actual = byType.get(expected.type);
+      expect(render(actual.RestApiId)).toBe(`<${apiId}>`);
+      expect(actual.StatusCode).toBe(expected.statusCode);
+      expect(actual.ResponseParameters).toEqual(
+        Object.fromEntries(
+          Object.entries(expected.responseHeaders).map(([name, value]) => [
+            `gatewayresponse.header.${name}`,
+            value,
+          ]),
+        ),
+      );
+      expect(actual.ResponseTemplates).toEqual({ 'application/json': expected.template });
+    }
+    // Spelled out, so that a change of the list is a change of this test too.
+    expect(
+      Object.fromEntries([...byType].map(([type, props]) => [type, props.StatusCode ?? "API Gateway's"])),
+    ).toEqual({
+      DEFAULT_4XX: "API Gateway's",
+      DEFAULT_5XX: "API Gateway's",
+      INTEGRATION_FAILURE: '503',
+      INTEGRATION_TIMEOUT: '504',
+      THROTTLED: '429',
+      REQUEST_TOO_LARGE: '413',
+      ACCESS_DENIED: '403',
+      MISSING_AUTHENTICATION_TOKEN: '403',
+      INVALID_SIGNATURE: '403',
+      EXPIRED_TOKEN: '403',
+      UNAUTHORIZED: '401',
+      BAD_REQUEST_BODY: '400',
+      BAD_REQUEST_PARAMETERS: '400',
+    });
+    for (const [, response] of responses) {
+      expect(response.Properties.ResponseParameters['gatewayresponse.header.Content-Type']).toBe(
+        "'application/problem+json'",
+      );
+    }
+    // The stage's deployment waits for them (and its logical id follows them), so a change is deployed.
+    const [[, deployment] = []] = resourcesOf(synth.template, 'AWS::ApiGateway::Deployment');
+    for (const [id] of responses) expect(deployment?.DependsOn).toContain(id);
   });
 
   it('HTTP API: every route behind the IAM authorizer, payload v2 to the http-api function, access logs', () => {
@@ -468,8 +796,53 @@ describe('logs and alarms', () => {
     });
   });
 
-  it('has three alarms per function and no others', () => {
-    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * inUse.length);
+  it('reconciler: alarms on its errors and on the jobs it could not move on (from its log lines)', () => {
+    const fn = maintained('reconciler');
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `${fn.name}-errors`,
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(fn.function) } }],
+      Threshold: 1,
+      Statistic: 'Sum',
+      TreatMissingData: 'notBreaching',
+    });
+    synth.template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      LogGroupName: { Ref: logicalId(fn.logGroup) },
+      FilterPattern: '{ ($.message = "Reconciled jobs*") && ($.errors > 0) }',
+      MetricTransformations: [
+        {
+          MetricNamespace: reconcilerMetricNamespace(service),
+          MetricName: RECONCILER_ERRORS_METRIC,
+          MetricValue: '$.errors',
+          Unit: 'Count',
+          DefaultValue: Match.absent(),
+        },
+      ],
+    });
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `${fn.name}-joberrors`,
+      Namespace: reconcilerMetricNamespace(service),
+      MetricName: RECONCILER_ERRORS_METRIC,
+      Dimensions: Match.absent(),
+      Threshold: 1,
+      Statistic: 'Sum',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('failed-event handler: alarms on its errors', () => {
+    const fn = maintained('failedEvents');
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `${fn.name}-errors`,
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(fn.function) } }],
+    });
+  });
+
+  it('has three alarms per function in use, three for the maintenance functions, and no others', () => {
+    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * inUse.length + 3);
   });
 });
 

@@ -47,7 +47,7 @@ export interface ServiceMaintenance {
     /** Jobs looked at in one run, at most. */
     readonly batchSize: number;
   };
-  /** Lambda's on-failure destination for job-run events: marks their jobs failed with the reason. */
+  /** Listens for job-run events Lambda gave up on (the failure bus): marks their jobs failed with the reason. */
   readonly failedEvents: MaintenanceFunctionDefinition;
 }
 
@@ -171,6 +171,7 @@ export function maintenanceEnvironment(
     BATON_MAX_HOPS: String(definition.maxHops),
     BATON_JOBS_FUNCTION: functionName(jobRunner(definition), definition),
     BATON_RECONCILE_GRACE_MS: String(definition.maintenance.reconciler.graceSeconds * 1000),
+    BATON_RECONCILE_BATCH_SIZE: String(definition.maintenance.reconciler.batchSize),
   };
 }
 

@@ -51,6 +51,7 @@ export function wireReconciler() {
     logger,
     maxHops: settings.maxHops,
     ...(settings.reconcileGraceMs !== undefined && { graceMs: settings.reconcileGraceMs }),
+    ...(settings.reconcileBatchSize !== undefined && { limit: settings.reconcileBatchSize }),
   });
 }
 

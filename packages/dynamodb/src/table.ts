@@ -8,10 +8,12 @@ import { createHash } from 'node:crypto';
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
+  DeleteTableCommand,
   DescribeTableCommand,
   type DynamoDBClient,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { isUnfinished, type Job, type Json } from '@baton/core';
 
 export const jobsTable = Object.freeze({
@@ -198,6 +200,12 @@ export interface CreateJobsTableOptions {
   readonly timeToLive?: boolean;
   /** How long to wait for the table to become ACTIVE (default 5 minutes). */
   readonly waitMs?: number;
+  /**
+   * For a laptop's table only: an existing table without an index this version needs is rebuilt — its items
+   * read out, the table created anew, every item written back with this version's attributes. Without it,
+   * such a table is an error that says what is missing. (In AWS, CloudFormation adds an index to the table.)
+   */
+  readonly rebuildIfOutdated?: boolean;
 }
 
 /**
@@ -215,6 +223,14 @@ export async function createJobsTable(
     if (errorName(error) !== 'ResourceInUseException') throw error;
   }
   await waitUntilActive(client, tableName, options.waitMs ?? 300_000);
+  const missing = await missingIndexes(client, tableName);
+  if (missing.length > 0) {
+    if (!options.rebuildIfOutdated)
+      throw new Error(
+        `Table ${tableName} lacks the index(es) ${missing.join(', ')} this version of Baton needs; add them (CloudFormation does on deploy) and backfill, or rebuild a local table.`,
+      );
+    await rebuildTable(client, tableName, options.waitMs ?? 300_000);
+  }
   if (options.timeToLive === false) return;
   try {
     await client.send(
@@ -228,6 +244,43 @@ export async function createJobsTable(
       errorName(error) === 'ValidationException' && /already enabled/i.test(errorMessage(error));
     const unsupported = errorName(error) === 'UnknownOperationException';
     if (!alreadyOn && !unsupported) throw error;
+  }
+}
+
+async function missingIndexes(client: DynamoDBClient, tableName: string): Promise<string[]> {
+  const { Table: table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const present = new Set((table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  return (jobsTableDefinition(tableName).GlobalSecondaryIndexes ?? [])
+    .map((index) => index.IndexName as string)
+    .filter((name) => !present.has(name));
+}
+
+/** Copies every item out, re-creates the table and writes the items back, job items with today's attributes. */
+async function rebuildTable(client: DynamoDBClient, tableName: string, waitMs: number): Promise<void> {
+  const documents = DynamoDBDocumentClient.from(client);
+  const items: Item[] = [];
+  for await (const page of paginateScan(
+    { client: documents },
+    { TableName: tableName, ConsistentRead: true },
+  ))
+    items.push(...((page.Items ?? []) as Item[]));
+  await client.send(new DeleteTableCommand({ TableName: tableName }));
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
+    try {
+      await client.send(new DescribeTableCommand({ TableName: tableName }));
+    } catch (error) {
+      if (errorName(error) === 'ResourceNotFoundException') break;
+      throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+  await client.send(new CreateTableCommand(jobsTableDefinition(tableName)));
+  await waitUntilActive(client, tableName, waitMs);
+  for (const item of items) {
+    const isJob = String(item[jobsTable.partitionKey]).startsWith(JOB_PREFIX);
+    await documents.send(
+      new PutCommand({ TableName: tableName, Item: isJob ? toJobItem(fromJobItem(item)) : item }),
+    );
   }
 }
 

@@ -20,6 +20,7 @@ const SettingsSchema = z.object({
   BATON_JOBS_FUNCTION: name.optional(),
   BATON_DEFAULT_CALLER: name.optional(),
   BATON_RECONCILE_GRACE_MS: wholeNumber(1_000, 24 * 3600_000).optional(),
+  BATON_RECONCILE_BATCH_SIZE: wholeNumber(1, 10_000).optional(),
 });
 
 /** The settings a Baton function reads from its environment, checked. */
@@ -32,6 +33,7 @@ export interface ServiceSettings {
   readonly jobsFunction?: string;
   readonly defaultCaller?: string;
   readonly reconcileGraceMs?: number;
+  readonly reconcileBatchSize?: number;
 }
 
 export class InvalidSettings extends Error {
@@ -71,5 +73,6 @@ export function readSettings(
     ...(s.BATON_JOBS_FUNCTION !== undefined && { jobsFunction: s.BATON_JOBS_FUNCTION }),
     ...(s.BATON_DEFAULT_CALLER !== undefined && { defaultCaller: s.BATON_DEFAULT_CALLER }),
     ...(s.BATON_RECONCILE_GRACE_MS !== undefined && { reconcileGraceMs: s.BATON_RECONCILE_GRACE_MS }),
+    ...(s.BATON_RECONCILE_BATCH_SIZE !== undefined && { reconcileBatchSize: s.BATON_RECONCILE_BATCH_SIZE }),
   };
 }

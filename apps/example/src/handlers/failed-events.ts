@@ -1,4 +1,4 @@
-// Lambda's on-failure destination for job-run events. Composition only: wired once per execution environment.
+// Job-run events Lambda gave up on, from the failure bus. Composition only: wired once per execution environment.
 import { wireFailedEventHandler } from '../wiring.js';
 
 export const handler = wireFailedEventHandler();

@@ -1,4 +1,4 @@
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -442,6 +442,46 @@ export function describeDynamoDbAdapter(backend: () => Backend): void {
       expect(Table?.AttributeDefinitions).toEqual(
         expect.arrayContaining(definition.AttributeDefinitions ?? []),
       );
+    });
+
+    it('refuses a table of an older version, or rebuilds a local one with its jobs and today’s index', async () => {
+      const { client } = backend();
+      const tableName = newTableName();
+      // The table as the previous version created it: the owner index only, and job items without index keys.
+      const current = jobsTableDefinition(tableName);
+      await client.send(
+        new CreateTableCommand({
+          ...current,
+          AttributeDefinitions: current.AttributeDefinitions?.filter(
+            (a) => a.AttributeType === 'S' && a.AttributeName !== jobsTable.unfinishedShard,
+          ),
+          GlobalSecondaryIndexes: current.GlobalSecondaryIndexes?.filter(
+            (i) => i.IndexName === jobsTable.ownerIndex,
+          ),
+        }),
+      );
+      const clock = new ManualClock();
+      const documents = DynamoDBDocumentClient.from(client);
+      const queued = sampleJob(clock);
+      const { [jobsTable.unfinishedShard]: _s, [jobsTable.updatedAtMs]: _u, ...oldItem } = toJobItem(queued);
+      await documents.send(new PutCommand({ TableName: tableName, Item: oldItem }));
+      const reservation = toReservationItem(queued.owner, 'key', queued.id, clock.now() + 86_400_000);
+      await documents.send(new PutCommand({ TableName: tableName, Item: reservation }));
+
+      await expect(createJobsTable(client, tableName, { timeToLive: false })).rejects.toThrow(
+        new RegExp(`lacks the index\\(es\\) ${jobsTable.unfinishedIndex}`),
+      );
+      await createJobsTable(client, tableName, { timeToLive: false, rebuildIfOutdated: true });
+      const store = new DynamoDbJobStore({ client, tableName, clock });
+      expect(await store.get(queued.id)).toEqual(queued);
+      clock.advance(60_000);
+      expect(await store.findStale({ updatedBefore: new Date(clock.now()).toISOString(), limit: 5 })).toEqual(
+        [queued],
+      );
+      const { Item } = await documents.send(
+        new GetCommand({ TableName: tableName, Key: reservationKey(queued.owner, 'key') }),
+      );
+      expect(Item).toEqual(reservation);
     });
 
     it('finds the server through AWS_ENDPOINT_URL_DYNAMODB when given no client', async () => {
