@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { randomIds, type ServeRequestDeps, systemClock } from '@baton/core';
+import { type Registry, randomIds, type ServeRequestDeps, systemClock } from '@baton/core';
 import { DynamoDbJobStore } from '@baton/dynamodb';
 import {
   createFailedEventHandler,
@@ -9,14 +9,14 @@ import {
   ownFunctionName,
   readSettings,
 } from '@baton/self-invoke';
-import { registry } from './operations/index.js';
+import { registry as exampleRegistry } from './operations/index.js';
 
 /**
  * The adapters every handler of this service uses, built once per execution environment from the environment
  * the service definition gives each function (service-definition.ts → functionEnvironment). A bad setting
  * stops the cold start with a message naming it.
  */
-export function wireService() {
+export function wireService(registry: Registry = exampleRegistry) {
   const settings = readSettings();
   const logger = new Logger();
   const store = new DynamoDbJobStore({ tableName: settings.jobsTable });
@@ -41,7 +41,7 @@ export function wireService() {
 }
 
 /** The reconciler's adapters: the store, and the function recovered jobs are sent to. */
-export function wireReconciler() {
+export function wireReconciler(registry: Registry = exampleRegistry) {
   const settings = readSettings();
   const logger = new Logger();
   return createReconciler({

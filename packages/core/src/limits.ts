@@ -26,3 +26,11 @@ export const DEFAULT_LEASE_TTL_MS = 60_000;
 export const CORRELATION_ID_MAX_LENGTH = 256;
 const CORRELATION_ID = /^[\x21-\x7e]{1,256}$/;
 export const isValidCorrelationId = (value: string): boolean => CORRELATION_ID.test(value);
+
+/**
+ * Job ids are 22 characters (randomIds), and a job-run event carries at most 128. A longer id, or one outside
+ * visible ASCII, was never issued: it is answered NotFound without a read (DynamoDB refuses keys over 2 KB).
+ */
+export const MAX_JOB_ID_LENGTH = 128;
+const JOB_ID = /^[\x21-\x7e]{1,128}$/;
+export const isPlausibleJobId = (value: string): boolean => JOB_ID.test(value);

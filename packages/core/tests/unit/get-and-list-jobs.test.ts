@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { getJob, listJobs, NotFound, submitJob, Unauthenticated, ValidationError } from '../../src/index.js';
+import {
+  cancelJob,
+  getJob,
+  listJobs,
+  NotFound,
+  submitJob,
+  Unauthenticated,
+  ValidationError,
+} from '../../src/index.js';
 import { ALICE, BOB, harness } from '../fixtures/harness.js';
 
 describe('getJob and listJobs are owner-scoped', () => {
@@ -18,6 +26,23 @@ describe('getJob and listJobs are owner-scoped', () => {
     expect(missing).toBeInstanceOf(NotFound);
     expect(Object.keys(foreign as object)).toEqual(Object.keys(missing as object));
     await expect(getJob(deps, { owner: '', jobId: job.id })).rejects.toBeInstanceOf(Unauthenticated);
+  });
+
+  it('answers NotFound for an id that was never issued — too long for the store, or not ASCII — without reading', async () => {
+    const { deps, store } = harness();
+    const get = store.get.bind(store);
+    let reads = 0;
+    store.get = async (id) => {
+      reads++;
+      return get(id);
+    };
+    for (const jobId of ['a'.repeat(2_045), '日'.repeat(700), '', 'has space']) {
+      const error = await getJob(deps, { owner: ALICE, jobId }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(NotFound);
+      expect((error as Error).message.length).toBeLessThan(200);
+      await expect(cancelJob(deps, { owner: ALICE, jobId })).rejects.toBeInstanceOf(NotFound);
+    }
+    expect(reads).toBe(0);
   });
 
   it('lists only the caller’s jobs, newest first, with an opaque cursor', async () => {
