@@ -1,7 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type FunctionKey, functionName, functionsInUse, service } from '@baton/example/service-definition';
+import {
+  functionName,
+  functionsInUse,
+  maintenanceFunctionName,
+  service,
+} from '@baton/example/service-definition';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleAppDir, repositoryRoot } from '../src/paths.js';
 import { assetDirOf, type Synthesized, synthesize } from './support/synth.js';
@@ -39,14 +44,22 @@ afterAll(async () => {
 });
 
 const inUse = functionsInUse(service);
+/** Every function both sides run: the doors' and the worker, and the reconciler and failed-event handler. */
+const everyFunction = [
+  ...inUse.map((key) => ({ name: functionName(key, service), entry: service.functions[key].entry })),
+  ...(['reconciler', 'failedEvents'] as const).map((key) => ({
+    name: maintenanceFunctionName(key, service),
+    entry: service.maintenance[key].entry,
+  })),
+];
 const toRepoPath = (absolute: string) => relative(repositoryRoot, absolute).split('\\').join('/');
 
 /**
  * The modules of a function's deployed bundle (esbuild's metafile): `graph` is every file esbuild resolved,
  * `code` the ones that put code into the bundle (re-export barrels and constants inlined by minify put none).
  */
-function deployedModules(key: FunctionKey): { graph: string[]; code: string[] } {
-  const assetDir = assetDirOf(synth, functionName(key, service));
+function deployedModules(name: string): { graph: string[]; code: string[] } {
+  const assetDir = assetDirOf(synth, name);
   const meta = JSON.parse(readFileSync(join(assetDir, 'index.meta.json'), 'utf8')) as {
     inputs: Record<string, unknown>;
     outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
@@ -66,8 +79,8 @@ function deployedModules(key: FunctionKey): { graph: string[]; code: string[] } 
 }
 
 /** The repository files in the bundle the local Lambda service runs for a function (from its source map). */
-function localSources(key: FunctionKey): string[] {
-  const mapFile = join(local.lambda.bundleDir, functionName(key, service), 'index.mjs.map');
+function localSources(name: string): string[] {
+  const mapFile = join(local.lambda.bundleDir, name, 'index.mjs.map');
   const map = JSON.parse(readFileSync(mapFile, 'utf8')) as { sources: string[] };
   return map.sources.map((source) => toRepoPath(resolve(dirname(mapFile), source))).sort();
 }
@@ -85,17 +98,17 @@ describe('the deployed handlers are the modules the local stack runs', () => {
   );
 
   it('the local stack runs the same functions under the same names', () => {
-    const names = inUse.map((key) => functionName(key, service));
-    expect(Object.values(local.endpoints.functions).sort()).toEqual([...names].sort());
-    expect(local.lambda.functionNames().sort()).toEqual([...names].sort());
+    const doors = inUse.map((key) => functionName(key, service));
+    expect(Object.values(local.endpoints.functions).sort()).toEqual([...doors].sort());
+    expect(local.lambda.functionNames().sort()).toEqual(everyFunction.map((fn) => fn.name).sort());
   });
 
-  it.each(inUse)(
-    '%s: the deployed bundle and the local bundle are built from the same source files',
-    (key) => {
-      const deployed = deployedModules(key);
-      const running = localSources(key);
-      expect(running).toContain(`apps/example/${service.functions[key].entry}`);
+  it.each(everyFunction)(
+    '$name: the deployed bundle and the local bundle are built from the same source files',
+    ({ name, entry }) => {
+      const deployed = deployedModules(name);
+      const running = localSources(name);
+      expect(running).toContain(`apps/example/${entry}`);
       // Workspace packages come from their TypeScript sources in both (the '@baton/source' condition) …
       expect(deployed.code.some((path) => path.startsWith('packages/core/src/'))).toBe(true);
       // … and the AWS SDK is bundled from its ES module builds (mainFields and conditions name 'module').

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { isLoopbackHost, type LocalCredential } from '@baton/local';
 import { type Endpoints, LOCAL_CALLER, startLocalStack, writeEndpointsFile } from './local-stack.js';
 
 const { values } = parseArgs({
@@ -12,6 +13,36 @@ const { values } = parseArgs({
     quiet: { type: 'boolean', default: false },
   },
 });
+
+const CREDENTIALS_EXAMPLE =
+  '[{"accessKeyId":"AKIDALICE","secretAccessKey":"<a long random secret>","principalArn":"arn:aws:iam::000000000000:user/alice"}]';
+
+/**
+ * `BATON_LOCAL_CREDENTIALS`: the callers allowed in, as JSON. Needed when the host is not loopback: every door
+ * and the Invoke API then check SigV4 signatures against these secrets.
+ */
+function localCredentials(host: string): LocalCredential[] | undefined {
+  const text = process.env.BATON_LOCAL_CREDENTIALS;
+  if (text === undefined || text.trim() === '') {
+    if (isLoopbackHost(host)) return undefined;
+    throw new Error(
+      `${host} is not a loopback address, so every request must be signed (SigV4) and checked. Set BATON_LOCAL_CREDENTIALS to the callers allowed in, as JSON, e.g. BATON_LOCAL_CREDENTIALS='${CREDENTIALS_EXAMPLE}' — or use BATON_HOST=127.0.0.1.`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new Error(
+      `BATON_LOCAL_CREDENTIALS is not JSON (${(error as Error).message}); expected ${CREDENTIALS_EXAMPLE}`,
+    );
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) {
+    throw new Error(`BATON_LOCAL_CREDENTIALS must be a non-empty JSON array such as ${CREDENTIALS_EXAMPLE}`);
+  }
+  // Each entry's fields are checked, with their index, by the local stack.
+  return parsed as LocalCredential[];
+}
 
 /** The workspace root: where `.baton/` lives, whichever folder `pnpm start` was run from. */
 function workspaceRoot(from: string): string {
@@ -47,8 +78,10 @@ async function main() {
   if (!Number.isInteger(basePort) || basePort < 0 || basePort > 65_530) {
     throw new Error(`--port must be a port number (the first of five); got '${values.port}'.`);
   }
+  const credentials = localCredentials(values.host);
   const started = Date.now();
   const stack = await startLocalStack({
+    ...(credentials && { credentials }),
     host: values.host,
     basePort,
     dataDir: values['data-dir'] ?? join(root, '.baton', 'dynamodb'),
@@ -73,6 +106,12 @@ async function main() {
       '',
       examples(endpoints),
       '',
+      ...(credentials && !isLoopbackHost(values.host)
+        ? [
+            `Signatures are checked: only requests signed (SigV4) with one of the ${credentials.length} key(s) in BATON_LOCAL_CREDENTIALS get in.`,
+            '',
+          ]
+        : []),
       `Endpoints are in ${endpointsFile}. Jobs are kept in ${join(root, '.baton', 'dynamodb')}. Ctrl-C stops.`,
     ].join('\n'),
   );

@@ -36,6 +36,7 @@ export function wireService(registry: Registry = exampleRegistry) {
     logger,
     maxHops: settings.maxHops,
     leaseTtlMs: settings.leaseTtlMs,
+    ...(settings.handoffMarginMs !== undefined && { handoffMarginMs: settings.handoffMarginMs }),
   });
   return { deps, worker, logger, settings };
 }

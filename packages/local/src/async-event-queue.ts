@@ -87,7 +87,7 @@ export class AsyncEventQueue {
       this.running += 1;
       void run.then((outcome) => this.settle(event, outcome));
     }
-    this.scheduleWakeUp();
+    this.scheduleWakeUp(now);
   }
 
   /** Drops every waiting event and stops scheduling (the service is stopping). */
@@ -117,12 +117,17 @@ export class AsyncEventQueue {
     if (index >= 0) this.waiting.splice(index, 1);
   }
 
-  /** One timer for the next moment something changes: a backoff ends or an event gets too old. */
-  private scheduleWakeUp(): void {
+  /**
+   * One timer for the next moment something changes: a backoff ends or an event gets too old. `now` must be the
+   * instant the pump judged readiness by: read again here, a clock that moved on in between would count an event
+   * the pump skipped as not yet due as "ready but blocked", and nothing would wake it before its maximum age. (A
+   * timer can fire a millisecond before `Date.now()` reaches its due time — Node's timers run on the event
+   * loop's cached monotonic clock — so that skip happens.)
+   */
+  private scheduleWakeUp(now: number): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.waiting.length === 0) return;
-    const now = this.now();
     let next = Number.POSITIVE_INFINITY;
     for (const event of this.waiting) {
       if (event.notBefore > now) next = Math.min(next, event.notBefore);

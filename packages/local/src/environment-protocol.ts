@@ -32,6 +32,8 @@ export type EnvironmentMessage =
   | { type: 'ready' }
   | { type: 'init-error'; error: FunctionErrorPayload }
   | { type: 'log'; stream: 'stdout' | 'stderr'; text: string }
+  /** The handler is about to be called for this invocation (after the event was parsed). */
+  | { type: 'started'; requestId: string }
   /** An uncaught exception or unhandled rejection: the invocation fails and the environment must end. */
   | { type: 'fatal'; error: FunctionErrorPayload }
   | {

@@ -3,7 +3,8 @@ import type { ResolvedFunction } from './function-definition.js';
 /**
  * The environment variables Lambda sets for a function, so code that reads them (the AWS SDK, Powertools,
  * handlers) behaves as it does in the cloud. Nothing is inherited from this process: in particular no real AWS
- * credentials reach a function — it gets dummies, and `AWS_ENDPOINT_URL_LAMBDA` points the SDK at this service,
+ * credentials reach a function — it gets dummies (or, when the service checks signatures, credentials of its own
+ * that the service accepts), and `AWS_ENDPOINT_URL_LAMBDA` points the SDK at this service,
  * so a handler that invokes a function (itself included) reaches the local one.
  */
 export function lambdaEnvironmentVariables(
@@ -13,6 +14,8 @@ export function lambdaEnvironmentVariables(
     url: string;
     /** Variables every function gets (e.g. AWS_ENDPOINT_URL_DYNAMODB of an embedded DynamoDB). */
     shared: Record<string, string>;
+    /** The function's own credentials when the service checks signatures; otherwise dummies. */
+    credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
   },
   logStreamName: string,
   bundleDir: string,
@@ -32,8 +35,8 @@ export function lambdaEnvironmentVariables(
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
     AWS_LAMBDA_LOG_STREAM_NAME: logStreamName,
     LAMBDA_TASK_ROOT: bundleDir,
-    AWS_ACCESS_KEY_ID: 'AKIALOCALLAMBDA00000',
-    AWS_SECRET_ACCESS_KEY: 'local-lambda-dummy-secret-access-key',
+    AWS_ACCESS_KEY_ID: service.credentials?.accessKeyId ?? 'AKIALOCALLAMBDA00000',
+    AWS_SECRET_ACCESS_KEY: service.credentials?.secretAccessKey ?? 'local-lambda-dummy-secret-access-key',
     AWS_SESSION_TOKEN: 'local-lambda-dummy-session-token',
     AWS_ENDPOINT_URL_LAMBDA: service.url,
     ...service.shared,

@@ -66,6 +66,24 @@ export function recursiveInvocation(): LambdaServiceError {
   );
 }
 
+/**
+ * The Invoke API's answer to a signature it refuses (only when it verifies signatures): 403 with the error type
+ * AWS's front end uses for each case.
+ */
+export function signatureRefused(
+  problem: 'missing' | 'incomplete' | 'unknown-key' | 'mismatch' | 'expired',
+  message: string,
+): LambdaServiceError {
+  const errorType = {
+    missing: 'MissingAuthenticationTokenException',
+    incomplete: 'IncompleteSignatureException',
+    'unknown-key': 'UnrecognizedClientException',
+    mismatch: 'InvalidSignatureException',
+    expired: 'InvalidSignatureException',
+  }[problem];
+  return new LambdaServiceError(403, errorType, message);
+}
+
 export function invalidParameter(message: string): LambdaServiceError {
   return new LambdaServiceError(400, 'InvalidParameterValueException', message);
 }

@@ -22,10 +22,13 @@ export interface EnvironmentInvocation {
 /** Why an invocation failed: the handler's own error, or the environment's end. */
 export type FailureCause = 'handler' | 'init' | 'timeout' | 'killed' | 'crashed';
 
-export type InvocationOutcome = { environmentId: string; log: InvocationLog; durationMs: number } & (
-  | { ok: true; payload: string }
-  | { ok: false; error: FunctionErrorPayload; cause: FailureCause }
-);
+export type InvocationOutcome = {
+  environmentId: string;
+  log: InvocationLog;
+  durationMs: number;
+  /** Set when fault injection killed the environment under this invocation. */
+  faultInjected?: true;
+} & ({ ok: true; payload: string } | { ok: false; error: FunctionErrorPayload; cause: FailureCause });
 
 type Failure = { ok: false; error: FunctionErrorPayload; cause: FailureCause };
 type InitResult = { ok: true; initDurationMs: number } | Failure;
@@ -35,7 +38,19 @@ interface CurrentInvocation {
   log: InvocationLog;
   startedAt: number;
   timer?: NodeJS.Timeout;
+  /** Fault injection: kill the environment this long after the handler starts (or when it answers, if sooner). */
+  killAfterMs?: number;
+  killTimer?: NodeJS.Timeout;
+  faultInjected?: true;
   resolve: (outcome: InvocationOutcome) => void;
+}
+
+export interface InvokeOptions {
+  /**
+   * Fault injection: end the environment this long after the handler starts, as a crash would; a handler that
+   * answers sooner is ended as it answers, and its answer is lost. The invocation fails as `killed`.
+   */
+  killAfterMs?: number;
 }
 
 export interface ExecutionEnvironmentOptions {
@@ -137,7 +152,7 @@ export class ExecutionEnvironment {
   }
 
   /** Runs one invocation (after the init phase on a cold start). Never rejects: failures are outcomes. */
-  invoke(invocation: EnvironmentInvocation): Promise<InvocationOutcome> {
+  invoke(invocation: EnvironmentInvocation, options: InvokeOptions = {}): Promise<InvocationOutcome> {
     if (this.current) throw new Error(`Environment ${this.id} is already serving ${this.current.requestId}`);
     this.invocationCount += 1;
     return new Promise((resolve) => {
@@ -145,6 +160,7 @@ export class ExecutionEnvironment {
         requestId: invocation.requestId,
         log: new InvocationLog(),
         startedAt: performance.now(),
+        ...(options.killAfterMs === undefined ? {} : { killAfterMs: options.killAfterMs }),
         resolve,
       };
       this.current = current;
@@ -202,6 +218,12 @@ export class ExecutionEnvironment {
       case 'log':
         this.writeLog(message.text, message.stream);
         return;
+      case 'started': {
+        const current = this.current;
+        if (current?.requestId !== message.requestId || current.killAfterMs === undefined) return;
+        current.killTimer = setTimeout(() => this.injectKill(current), current.killAfterMs);
+        return;
+      }
       case 'fatal': {
         this.crash = message.error;
         const ending = this.end('crashed'); // before finish(): the released environment must not be reused
@@ -211,6 +233,11 @@ export class ExecutionEnvironment {
       }
       case 'result': {
         if (this.current?.requestId !== message.requestId) return;
+        if (this.current.killAfterMs !== undefined) {
+          // The kill was due later than the handler took: it strikes as the handler answers; the answer is lost.
+          this.injectKill(this.current);
+          return;
+        }
         this.finish(
           message.error === undefined
             ? { ok: true, payload: message.payload ?? 'null' }
@@ -220,6 +247,15 @@ export class ExecutionEnvironment {
         return;
       }
     }
+  }
+
+  /** Fault injection: the environment dies under the invocation, which then fails as `killed` (see onExit). */
+  private injectKill(invocation: CurrentInvocation): void {
+    if (this.current !== invocation || invocation.faultInjected) return;
+    invocation.faultInjected = true;
+    clearTimeout(invocation.timer);
+    clearTimeout(invocation.killTimer);
+    void this.end('killed');
   }
 
   private onTimeout(invocation: CurrentInvocation): void {
@@ -251,6 +287,7 @@ export class ExecutionEnvironment {
     if (!invocation) return;
     this.current = undefined;
     clearTimeout(invocation.timer);
+    clearTimeout(invocation.killTimer);
     const durationMs = performance.now() - invocation.startedAt;
     const report = [
       `REPORT RequestId: ${invocation.requestId}`,
@@ -264,7 +301,13 @@ export class ExecutionEnvironment {
       report.push(`Init Duration: ${this.initDurationMs.toFixed(2)} ms`);
     }
     this.writeLog(`END RequestId: ${invocation.requestId}\n${report.join('\t')}\t\n`, 'stdout', invocation);
-    invocation.resolve({ ...result, environmentId: this.id, log: invocation.log, durationMs });
+    invocation.resolve({
+      ...result,
+      environmentId: this.id,
+      log: invocation.log,
+      durationMs,
+      ...(invocation.faultInjected ? { faultInjected: true } : {}),
+    });
   }
 
   private writeLog(text: string, stream: 'stdout' | 'stderr', invocation = this.current): void {

@@ -6,10 +6,13 @@ import {
   type CallerIdentity,
   DEFAULT_LOCAL_PRINCIPAL_ARN,
   type IdentityOptions,
+  type IdentityResult,
   identifyCaller,
+  verifyCaller,
 } from './caller-identity.js';
 import { InvokeClient } from './invoke-client.js';
 import { validateDefaultPrincipal } from './proxy-result.js';
+import { resolveSignaturePolicy, type SignatureOptions, type SignaturePolicy } from './sigv4.js';
 import { newTraceRoot, parseTraceHeader } from './trace-header.js';
 
 /**
@@ -409,7 +412,7 @@ export const HOP_BY_HOP_HEADERS = new Set([
 ]);
 
 /** What every emulator is configured with. */
-export interface EmulatorCommonOptions {
+export interface EmulatorCommonOptions extends SignatureOptions {
   /** The Invoke API base of the local Lambda service (`LambdaService.url`). */
   lambdaUrl: string;
   functionName: string;
@@ -425,7 +428,10 @@ export interface EmulatorCommonOptions {
   accountId?: string;
   /** `AWS_IAM` (default) fills the caller identity into the event; `NONE` leaves it out. */
   authType?: AuthType;
-  /** Who an unsigned request is (AWS would refuse it). Default `arn:aws:iam::000000000000:user/local-developer`. */
+  /**
+   * Who an unsigned request is when signatures are not verified (AWS would refuse it). Default
+   * `arn:aws:iam::000000000000:user/local-developer`.
+   */
   defaultPrincipalArn?: string;
   /** One access line per request. Default `forward`. */
   logs?: AccessLogOption;
@@ -444,29 +450,53 @@ export function resolveCommonOptions(
   validatePositive(title, 'maxRequestBytes', maxRequestBytes);
   const defaultPrincipalArn = options.defaultPrincipalArn ?? DEFAULT_LOCAL_PRINCIPAL_ARN;
   validateDefaultPrincipal(title, defaultPrincipalArn);
+  const region = options.region ?? 'us-east-1';
+  const signatures = resolveSignaturePolicy(title, host, options);
+  // The emulator's own invokes are signed with the first credential, so a Lambda service that verifies
+  // signatures (off loopback, given the same credentials) accepts them. API Gateway's service principal, locally.
+  const [signingCredential] = signatures.credentials;
   return {
     host,
     port,
     maxRequestBytes,
     defaultPrincipalArn,
-    region: options.region ?? 'us-east-1',
+    region,
     accountId: options.accountId ?? '000000000000',
     authType: options.authType ?? ('AWS_IAM' as AuthType),
     logs: options.logs ?? ('forward' as AccessLogOption),
-    client: new InvokeClient(options.lambdaUrl, options.functionName),
+    signatures,
+    client: new InvokeClient(
+      options.lambdaUrl,
+      options.functionName,
+      signingCredential === undefined ? undefined : { credential: signingCredential, region },
+    ),
   };
 }
 
 /**
- * Who made a call, as the door's authorization would establish it: nobody for `NONE`, else the SigV4 caller
- * (or the default principal for an unsigned call), or why the signature is refused.
+ * Who made a call, as the door's authorization would establish it: nobody for `NONE`; else the principal of a
+ * verified signature, or — on loopback without verification — the access key the signature names (the default
+ * principal for an unsigned call); or why the signature is refused.
  */
-export function identifyCall(
+export async function identifyCall(
   call: IncomingCall,
   authType: AuthType,
   options: IdentityOptions,
-): { ok: true; identity: CallerIdentity | undefined } | { ok: false; message: string } {
+  signatures: SignaturePolicy,
+): Promise<{ ok: true; identity: CallerIdentity | undefined } | Extract<IdentityResult, { ok: false }>> {
   if (authType !== 'AWS_IAM') return { ok: true, identity: undefined };
+  if (signatures.verify) {
+    return verifyCaller(
+      {
+        method: call.method,
+        rawPath: call.rawPath,
+        rawQuery: call.rawQuery,
+        headers: call.request.headers,
+        body: call.body,
+      },
+      { region: options.region, service: options.service, credentials: signatures.credentials },
+    );
+  }
   return identifyCaller(
     headerValue(call.request, 'authorization'),
     new URLSearchParams(call.rawQuery),

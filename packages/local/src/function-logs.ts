@@ -51,3 +51,8 @@ export class InvocationLog {
     return bytes.subarray(Math.max(0, bytes.length - TAIL_LOG_BYTES)).toString('base64');
   }
 }
+
+/** A line from the service itself (not the function) in a function's log stream, on stderr. */
+export function serviceLog(sink: FunctionLogSink, functionName: string, message: string): void {
+  sink({ functionName, stream: 'stderr', text: `${new Date().toISOString()}\tlocal-lambda\t${message}\n` });
+}

@@ -36,8 +36,18 @@ const TIMEOUT_GRACE_MS = 2_000;
  * event with routeKey and stage `$default`; the URL waits as long as the function may run.
  */
 export async function startFunctionUrlEmulator(options: FunctionUrlEmulatorOptions): Promise<EmulatorHandle> {
-  const { host, port, maxRequestBytes, defaultPrincipalArn, region, accountId, authType, logs, client } =
-    resolveCommonOptions(TITLE, options, FUNCTION_URL_PAYLOAD_LIMIT_BYTES);
+  const {
+    host,
+    port,
+    maxRequestBytes,
+    defaultPrincipalArn,
+    region,
+    accountId,
+    authType,
+    logs,
+    signatures,
+    client,
+  } = resolveCommonOptions(TITLE, options, FUNCTION_URL_PAYLOAD_LIMIT_BYTES);
   if (options.timeoutSeconds !== undefined) validatePositive(TITLE, 'timeoutSeconds', options.timeoutSeconds);
   const maxResponseBytes = options.maxResponseBytes ?? FUNCTION_URL_PAYLOAD_LIMIT_BYTES;
   validatePositive(TITLE, 'maxResponseBytes', maxResponseBytes);
@@ -63,13 +73,14 @@ export async function startFunctionUrlEmulator(options: FunctionUrlEmulatorOptio
       body: Buffer.from('Internal Server Error'),
       detail,
     });
-    const caller = identifyCall(call, authType, {
-      accountId,
-      region,
-      service: 'lambda',
-      defaultPrincipalArn,
-    });
-    if (!caller.ok) return jsonReply(403, { Message: caller.message }, common, 'bad signature');
+    const caller = await identifyCall(
+      call,
+      authType,
+      { accountId, region, service: 'lambda', defaultPrincipalArn },
+      signatures,
+    );
+    if (!caller.ok)
+      return jsonReply(403, { Message: caller.message }, common, `signature refused: ${caller.problem}`);
     const identity = caller.identity;
     const outcome = await client.invoke(JSON.stringify(v2Event(call, target, identity)), {
       timeoutMs: timeoutSeconds * 1000 + TIMEOUT_GRACE_MS,

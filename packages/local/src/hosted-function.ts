@@ -7,8 +7,9 @@ import {
   type FailureCause,
   type InvocationOutcome,
 } from './execution-environment.js';
+import type { FaultInjector } from './fault-injection.js';
 import type { ResolvedFunction } from './function-definition.js';
-import type { FunctionLogSink } from './function-logs.js';
+import { type FunctionLogSink, serviceLog } from './function-logs.js';
 
 export type InvocationType = 'RequestResponse' | 'Event';
 
@@ -29,6 +30,8 @@ export interface InvocationRecord {
   ok: boolean;
   errorType?: string;
   cause?: FailureCause;
+  /** Set when fault injection killed the environment under this attempt (`cause` is then `killed`). */
+  faultInjected?: true;
 }
 
 export interface FunctionStats {
@@ -50,6 +53,8 @@ export interface HostedFunctionOptions {
   maximumEventAgeMs: number;
   onAsyncFailure: (event: AsyncEvent, reason: AsyncFailureReason) => void;
   onInvocation: (record: InvocationRecord) => void;
+  /** Decides which invocations lose their environment (see fault-injection.ts). */
+  faults?: FaultInjector;
 }
 
 /** A sync invocation: an environment invocation plus where it stands in its chain. */
@@ -127,11 +132,20 @@ export class HostedFunction {
     chainPosition: number,
   ): Promise<InvocationOutcome> {
     const startedAt = new Date().toISOString();
+    const killAfterMs = this.options.faults?.planKill(this.fn.name, this.fn.timeoutSeconds * 1000);
     let outcome: InvocationOutcome;
     try {
-      outcome = await environment.invoke(invocation);
+      outcome = await environment.invoke(invocation, killAfterMs === undefined ? {} : { killAfterMs });
     } finally {
       this.pool.release(environment);
+    }
+    if (outcome.faultInjected) {
+      this.options.faults?.recordKill(this.fn.name);
+      serviceLog(
+        this.options.logSink,
+        this.fn.name,
+        `fault injection: killed environment ${outcome.environmentId} under ${invocationType} invocation ${invocation.requestId} (attempt ${attempt})`,
+      );
     }
     this.counters.invocations += 1;
     if (!outcome.ok) {
@@ -150,6 +164,7 @@ export class HostedFunction {
       durationMs: outcome.durationMs,
       ok: outcome.ok,
       ...(outcome.ok ? {} : { errorType: outcome.error.errorType, cause: outcome.cause }),
+      ...(outcome.faultInjected ? { faultInjected: true } : {}),
     });
     // The freed environment (or the freed slot, if it ended) may serve a waiting event.
     queueMicrotask(() => this.queue.pump());

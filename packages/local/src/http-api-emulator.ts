@@ -29,8 +29,18 @@ const TITLE = 'HTTP API emulator';
  * `$default` stage: every method and path reaches the function, and the URL has no stage prefix.
  */
 export async function startHttpApiEmulator(options: HttpApiEmulatorOptions): Promise<EmulatorHandle> {
-  const { host, port, maxRequestBytes, defaultPrincipalArn, region, accountId, authType, logs, client } =
-    resolveCommonOptions(TITLE, options, API_GATEWAY_PAYLOAD_LIMIT_BYTES);
+  const {
+    host,
+    port,
+    maxRequestBytes,
+    defaultPrincipalArn,
+    region,
+    accountId,
+    authType,
+    logs,
+    signatures,
+    client,
+  } = resolveCommonOptions(TITLE, options, API_GATEWAY_PAYLOAD_LIMIT_BYTES);
   const integrationTimeoutMs = options.integrationTimeoutMs ?? HTTP_API_INTEGRATION_TIMEOUT_MS;
   validatePositive(TITLE, 'integrationTimeoutMs', integrationTimeoutMs);
   await client.describeFunction();
@@ -44,13 +54,14 @@ export async function startHttpApiEmulator(options: HttpApiEmulatorOptions): Pro
 
   const handle = async (call: IncomingCall): Promise<Reply> => {
     const common: Array<[string, string]> = [['apigw-requestid', call.requestId]];
-    const caller = identifyCall(call, authType, {
-      accountId,
-      region,
-      service: 'execute-api',
-      defaultPrincipalArn,
-    });
-    if (!caller.ok) return jsonReply(403, { message: caller.message }, common, 'bad signature');
+    const caller = await identifyCall(
+      call,
+      authType,
+      { accountId, region, service: 'execute-api', defaultPrincipalArn },
+      signatures,
+    );
+    if (!caller.ok)
+      return jsonReply(403, { message: caller.message }, common, `signature refused: ${caller.problem}`);
     const identity = caller.identity;
     const outcome = await client.invoke(JSON.stringify(v2Event(call, target, identity)), {
       timeoutMs: integrationTimeoutMs,

@@ -10,6 +10,7 @@ export type { EnvironmentPoolStats } from './environment-pool.js';
 export type { FunctionErrorPayload } from './errors.js';
 export type { FailureCause } from './execution-environment.js';
 export type { FailedEvent } from './failure-destination.js';
+export type { FaultCounts, FaultOptions, FaultStats } from './fault-injection.js';
 export type { AccessLogEntry, AccessLogOption, EmulatorHandle, EmulatorKind } from './front-door.js';
 export {
   type AsyncInvokeConfig,
@@ -32,4 +33,10 @@ export {
 } from './limits.js';
 export { type LocalServices, type LocalServicesOptions, startLocalServices } from './local-services.js';
 export { type RestApiEmulatorOptions, startRestApiEmulator } from './rest-api-emulator.js';
+export {
+  isLoopbackHost,
+  type LocalCredential,
+  SIGNATURE_MAX_SKEW_MS,
+  type SignatureOptions,
+} from './sigv4.js';
 export { continueChain, parseTraceHeader } from './trace-header.js';

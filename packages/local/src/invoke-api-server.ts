@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { LambdaServiceError, requestTooLarge, unknownOperation } from './errors.js';
 import type { InvocationOutcome } from './execution-environment.js';
 import { ASYNC_PAYLOAD_LIMIT_BYTES, SYNC_PAYLOAD_LIMIT_BYTES } from './limits.js';
+import type { ReceivedRequest } from './sigv4.js';
 
 /**
  * The Lambda Invoke API over HTTP, as the AWS SDK and the AWS CLI speak it (restJson1):
@@ -36,6 +37,11 @@ export interface InvokeApiBackend {
   invoke(request: InvokeApiRequest): Promise<InvokeApiResult>;
   /** GetFunction's answer, or throws a LambdaServiceError. */
   getFunction(functionName: string, qualifier: string | undefined): Record<string, unknown>;
+  /**
+   * Checks who is calling, once the request's body is read: a LambdaServiceError refuses the request. Absent,
+   * every request is let through (loopback without signature checks).
+   */
+  authenticate?(request: ReceivedRequest): Promise<LambdaServiceError | undefined>;
 }
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
@@ -105,7 +111,7 @@ async function handle(
       return;
     }
     if (request.method === 'GET' && functionMatch?.[1] !== undefined) {
-      await drain(request);
+      await authenticate(backend, request, await readBody(request, SYNC_PAYLOAD_LIMIT_BYTES, 'GetFunction'));
       const body = backend.getFunction(
         decodeURIComponent(functionMatch[1]),
         url.searchParams.get('Qualifier') ?? undefined,
@@ -113,7 +119,11 @@ async function handle(
       sendJson(response, 200, { 'x-amzn-requestid': requestId }, JSON.stringify(body));
       return;
     }
-    await drain(request);
+    await authenticate(
+      backend,
+      request,
+      await readBody(request, SYNC_PAYLOAD_LIMIT_BYTES, 'RequestResponse'),
+    );
     throw unknownOperation(request.method ?? '?', url.pathname);
   } catch (error) {
     if (!(error instanceof LambdaServiceError)) throw error;
@@ -140,6 +150,7 @@ async function handleInvoke(
   }
   const limit = invocationType === 'Event' ? ASYNC_PAYLOAD_LIMIT_BYTES : SYNC_PAYLOAD_LIMIT_BYTES;
   const payload = await readBody(request, limit, invocationType);
+  await authenticate(backend, request, payload);
   const clientContextHeader = header(request, 'x-amz-client-context');
   const qualifier = url.searchParams.get('Qualifier') ?? undefined;
   const traceHeader = header(request, 'x-amzn-trace-id');
@@ -170,6 +181,25 @@ async function handleInvoke(
     headers['x-amz-function-error'] = 'Unhandled';
     sendJson(response, 200, headers, JSON.stringify(outcome.error));
   }
+}
+
+/** Throws the backend's refusal, if it has one for this request. */
+async function authenticate(
+  backend: InvokeApiBackend,
+  request: IncomingMessage,
+  body: Buffer,
+): Promise<void> {
+  if (backend.authenticate === undefined) return;
+  const target = request.url ?? '/';
+  const question = target.indexOf('?');
+  const refusal = await backend.authenticate({
+    method: request.method ?? 'GET',
+    rawPath: question < 0 ? target : target.slice(0, question),
+    rawQuery: question < 0 ? '' : target.slice(question + 1),
+    headers: request.headers,
+    body,
+  });
+  if (refusal) throw refusal;
 }
 
 function header(request: IncomingMessage, name: string): string | undefined {

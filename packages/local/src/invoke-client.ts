@@ -1,4 +1,5 @@
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { signRequest } from './sigv4.js';
 
 /**
  * The emulators' side of the Lambda Invoke API: a synchronous invoke over plain HTTP, as API Gateway and
@@ -21,6 +22,12 @@ export interface FunctionConfiguration {
   functionArn: string;
 }
 
+/** How the client signs its calls (SigV4, service `lambda`), for a Lambda service that verifies signatures. */
+export interface InvokeSigning {
+  credential: { accessKeyId: string; secretAccessKey: string };
+  region: string;
+}
+
 export class InvokeClient {
   // Keep-alive: every gateway request is an invoke; a new connection each time would only add latency.
   private readonly agent = new Agent({ keepAlive: true });
@@ -29,6 +36,7 @@ export class InvokeClient {
   constructor(
     lambdaUrl: string,
     private readonly functionName: string,
+    private readonly signing?: InvokeSigning,
   ) {
     this.base = parseLambdaUrl(lambdaUrl);
   }
@@ -111,7 +119,26 @@ export class InvokeClient {
     this.agent.destroy();
   }
 
-  private send(
+  private async send(
+    method: string,
+    path: string,
+    body: string | undefined,
+    headers: Record<string, string>,
+    timeoutMs: number,
+  ): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
+    const signed = this.signing
+      ? {
+          ...headers,
+          ...(await signRequest(
+            { method, host: this.base.host, path, headers, ...(body === undefined ? {} : { body }) },
+            { ...this.signing, service: 'lambda' },
+          )),
+        }
+      : headers;
+    return this.exchange(method, path, body, signed, timeoutMs);
+  }
+
+  private exchange(
     method: string,
     path: string,
     body: string | undefined,

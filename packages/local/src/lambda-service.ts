@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,8 +12,10 @@ import {
   invalidRequestContent,
   recursiveInvocation,
   responseTooLargeError,
+  signatureRefused,
 } from './errors.js';
 import { type FailedEvent, FailureDestination } from './failure-destination.js';
+import { FaultInjector, type FaultOptions, type FaultStats, resolveFaultOptions } from './fault-injection.js';
 import {
   functionArn,
   type LambdaFunctionDefinition,
@@ -21,7 +23,7 @@ import {
   type ResolvedFunction,
   resolveFunctionDefinition,
 } from './function-definition.js';
-import { createFunctionLogSink, type FunctionLogOption, type FunctionLogSink } from './function-logs.js';
+import { createFunctionLogSink, type FunctionLogOption, serviceLog } from './function-logs.js';
 import { type FunctionStats, HostedFunction, type InvocationRecord } from './hosted-function.js';
 import { createInvokeApiServer, type InvokeApiRequest, type InvokeApiResult } from './invoke-api-server.js';
 import {
@@ -30,11 +32,20 @@ import {
   RECURSION_LIMIT,
   SYNC_PAYLOAD_LIMIT_BYTES,
 } from './limits.js';
+import {
+  type LocalCredential,
+  resolveSignaturePolicy,
+  type SignatureOptions,
+  verifySignature,
+} from './sigv4.js';
 import { continueChain } from './trace-header.js';
 
-export interface LambdaServiceOptions {
+export interface LambdaServiceOptions extends SignatureOptions {
   functions: LambdaFunctionDefinition[];
-  /** Default 127.0.0.1: the service has no authentication, keep it on loopback. */
+  /**
+   * Default 127.0.0.1. On loopback signatures are not checked unless `verifySignatures` is set; on any other
+   * address every request must be signed by one of `credentials` (the service refuses to start without them).
+   */
   host?: string;
   /** Default 0: any free port (read it from `port` / `url`). */
   port?: number;
@@ -63,6 +74,11 @@ export interface LambdaServiceOptions {
   failedEventsFile?: string;
   /** Emit source maps with the bundles so stack traces point at the sources. Default true. */
   sourcemap?: boolean;
+  /**
+   * Fault injection: kill the environment under a fraction of invocations, lose a fraction of accepted async
+   * events. Off by default; `setFaults()` changes it while the service runs. See fault-injection.ts.
+   */
+  faults?: FaultOptions;
 }
 
 export interface LambdaService {
@@ -79,6 +95,13 @@ export interface LambdaService {
   redrive(failedEventId: string): string;
   /** Ends every environment of a function abruptly; running invocations fail. Returns how many ended. */
   killEnvironments(functionName: string): Promise<number>;
+  /**
+   * Replaces the fault injection in force (`undefined` or `{}` turns it off); the draws restart from the seed.
+   * Throws, keeping the faults in force, when the options are invalid. Counts are kept.
+   */
+  setFaults(faults: FaultOptions | undefined): void;
+  /** What fault injection did so far, in total and per function, and the faults in force (with their seed). */
+  faultStats(): FaultStats;
   stats(): Record<string, FunctionStats & { failedEvents: number }>;
   /** Finished invocation attempts, oldest first (the most recent 1000). */
   invocations(functionName?: string): InvocationRecord[];
@@ -99,6 +122,8 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
   const timeScale = options.timeScale ?? 1;
   if (!(timeScale > 0)) throw new Error('timeScale must be a positive number');
   const baseDir = options.baseDir ?? process.cwd();
+  const host = options.host ?? '127.0.0.1';
+  const signatures = resolveSignaturePolicy('Lambda service', host, options);
   const defaultConcurrency = options.defaultConcurrency ?? DEFAULT_FUNCTION_CONCURRENCY;
 
   const definitions = options.functions.map((definition) =>
@@ -108,6 +133,11 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
     (fn, index) => definitions.findIndex((other) => other.name === fn.name) !== index,
   );
   if (duplicate) throw new Error(`Function "${duplicate.name}" is defined twice`);
+  // Checked before anything is bundled or listens, so a bad fraction fails the start at once.
+  resolveFaultOptions(
+    options.faults,
+    definitions.map((fn) => fn.name),
+  );
 
   const ownsBundleDir = options.bundleDir === undefined;
   const bundleDir = options.bundleDir
@@ -122,6 +152,10 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
 
   const logSink = createFunctionLogSink(options.logs ?? 'forward');
   const failureDestination = new FailureDestination(options.failedEventsFile);
+  const faults = new FaultInjector(
+    definitions.map((fn) => fn.name),
+    options.faults,
+  );
   const history: InvocationRecord[] = [];
   const functions = new Map<string, HostedFunction>();
   const arnOf = (name: string) => functionArn(region, accountId, name);
@@ -183,6 +217,9 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
           `recursive loop detected: invocation ${chain.position} of this function in one chain stopped (limit ${RECURSION_LIMIT})`,
         );
         recordFailure(fn, event, 'RecursiveInvocationException');
+      } else if (faults.drop(fn.name)) {
+        // Accepted, then lost: no run, no retry, no failure destination.
+        serviceLog(logSink, fn.name, `fault injection: async event ${requestId} lost after it was accepted`);
       } else {
         hosted.enqueue(event);
       }
@@ -240,8 +277,21 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
     };
   };
 
-  const api = createInvokeApiServer({ invoke, getFunction });
-  const { port, url } = await api.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+  // When signatures are checked, each function gets credentials of its own (as its execution role would), so
+  // a handler that invokes a function with the SDK — configured only by its environment — is let in.
+  const functionCredentials = new Map<string, LocalCredential>(
+    signatures.verify ? definitions.map((fn) => [fn.name, executionRoleCredential(fn, accountId)]) : [],
+  );
+  const callers = [...signatures.credentials, ...functionCredentials.values()];
+  const authenticate = signatures.verify
+    ? async (request: Parameters<typeof verifySignature>[0]) => {
+        const check = await verifySignature(request, { credentials: callers, region, service: 'lambda' });
+        return check.ok ? undefined : signatureRefused(check.problem, check.message);
+      }
+    : undefined;
+
+  const api = createInvokeApiServer({ invoke, getFunction, ...(authenticate ? { authenticate } : {}) });
+  const { port, url } = await api.listen(options.port ?? 0, host);
 
   definitions.forEach((fn, index) => {
     const bundleFile = bundleFiles[index] as string;
@@ -255,7 +305,7 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
         environmentVariables: (logStreamName) =>
           lambdaEnvironmentVariables(
             fn,
-            { region, url, shared: options.environment ?? {} },
+            { region, url, shared: options.environment ?? {}, credentials: functionCredentials.get(fn.name) },
             logStreamName,
             join(bundleDir, fn.name),
           ),
@@ -266,11 +316,22 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
           history.push(record);
           if (history.length > INVOCATION_HISTORY) history.shift();
         },
+        faults,
       }),
     );
   });
 
   const isIdle = () => api.activeRequests() === 0 && [...functions.values()].every((hosted) => hosted.isIdle);
+  const describeBusy = () => {
+    const busy = [...functions.values()]
+      .filter((hosted) => !hosted.isIdle)
+      .map((hosted) => {
+        const { environments, asyncQueue } = hosted.stats();
+        return `${hosted.fn.name} (${environments.busy} busy environment(s), ${asyncQueue.waiting} waiting and ${asyncQueue.running} running event(s))`;
+      });
+    const requests = api.activeRequests();
+    return [...busy, ...(requests > 0 ? [`${requests} Invoke API request(s) open`] : [])].join(', ');
+  };
   let stopped: Promise<void> | undefined;
 
   return {
@@ -306,6 +367,10 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
       if (hosted === undefined) return Promise.reject(functionNotFound(arnOf(functionName)));
       return hosted.killEnvironments();
     },
+    setFaults(next) {
+      faults.configure(next);
+    },
+    faultStats: () => faults.stats(),
     stats() {
       return Object.fromEntries(
         [...functions].map(([name, hosted]) => [
@@ -321,7 +386,9 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
       // Idle twice in a row, a poll apart, so a call just leaving a handler has time to arrive.
       let idleChecks = 0;
       while (idleChecks < 2) {
-        if (Date.now() > deadline) throw new Error(`The Lambda service was still busy after ${timeoutMs} ms`);
+        if (Date.now() > deadline) {
+          throw new Error(`The Lambda service was still busy after ${timeoutMs} ms: ${describeBusy()}`);
+        }
         await new Promise((wake) => setTimeout(wake, 10));
         idleChecks = isIdle() ? idleChecks + 1 : 0;
       }
@@ -339,6 +406,11 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
   };
 }
 
-function serviceLog(sink: FunctionLogSink, functionName: string, message: string): void {
-  sink({ functionName, stream: 'stderr', text: `${new Date().toISOString()}\tlocal-lambda\t${message}\n` });
+/** Fresh credentials for a function's execution role (random per start): what its SDK clients sign with. */
+function executionRoleCredential(fn: ResolvedFunction, accountId: string): LocalCredential {
+  return {
+    accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
+    secretAccessKey: randomBytes(30).toString('base64'),
+    principalArn: `arn:aws:sts::${accountId}:assumed-role/${fn.name}-role/${fn.name}`,
+  };
 }

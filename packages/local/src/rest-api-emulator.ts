@@ -1,3 +1,4 @@
+import type { GatewayResponseDefinition } from '@baton/api-gateway';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { CallerIdentity } from './caller-identity.js';
 import {
@@ -10,7 +11,6 @@ import {
   headerValue,
   type IncomingCall,
   identifyCall,
-  jsonReply,
   queryPairs,
   type Reply,
   resolveCommonOptions,
@@ -21,8 +21,10 @@ import {
   validatePositive,
   withGatewayHeaders,
 } from './front-door.js';
+import { type GatewayError, gatewayErrorReply, validateGatewayResponses } from './gateway-errors.js';
 import { API_GATEWAY_PAYLOAD_LIMIT_BYTES, REST_API_INTEGRATION_TIMEOUT_MS } from './limits.js';
 import { parseRestProxyResult } from './proxy-result.js';
+import type { SignatureProblem } from './sigv4.js';
 
 export interface RestApiEmulatorOptions extends EmulatorCommonOptions {
   /** The stage, the first segment of every path. Default `local`. */
@@ -31,6 +33,13 @@ export interface RestApiEmulatorOptions extends EmulatorCommonOptions {
   integrationTimeoutMs?: number;
   /** The API id in events and the domain name. Default: derived from the function name (stable). */
   apiId?: string;
+  /**
+   * The API's gateway responses (`AWS::ApiGateway::GatewayResponse`): how the errors API Gateway answers itself
+   * — a throttled or refused invoke, a timeout, a request too large, a missing or bad signature — reach the
+   * client. Types not defined fall back to DEFAULT_4XX / DEFAULT_5XX, then to API Gateway's own answers.
+   * Default: none, so every error is answered as API Gateway answers it by default.
+   */
+  gatewayResponses?: readonly GatewayResponseDefinition[];
 }
 
 const TITLE = 'REST API emulator';
@@ -45,10 +54,22 @@ export async function startRestApiEmulator(options: RestApiEmulatorOptions): Pro
   if (!/^[A-Za-z0-9_-]{1,128}$/.test(stage)) {
     throw new Error(`${TITLE}: stage must be 1-128 letters, digits, '-' or '_', got "${stage}"`);
   }
-  const { host, port, maxRequestBytes, defaultPrincipalArn, region, accountId, authType, logs, client } =
-    resolveCommonOptions(TITLE, options, API_GATEWAY_PAYLOAD_LIMIT_BYTES);
+  const {
+    host,
+    port,
+    maxRequestBytes,
+    defaultPrincipalArn,
+    region,
+    accountId,
+    authType,
+    logs,
+    signatures,
+    client,
+  } = resolveCommonOptions(TITLE, options, API_GATEWAY_PAYLOAD_LIMIT_BYTES);
   const integrationTimeoutMs = options.integrationTimeoutMs ?? REST_API_INTEGRATION_TIMEOUT_MS;
   validatePositive(TITLE, 'integrationTimeoutMs', integrationTimeoutMs);
+  const gatewayResponses = options.gatewayResponses ?? [];
+  validateGatewayResponses(TITLE, gatewayResponses);
   await client.describeFunction();
 
   const apiId = options.apiId ?? stableId(`rest-api:${options.functionName}`, 10);
@@ -65,6 +86,20 @@ export async function startRestApiEmulator(options: RestApiEmulatorOptions): Pro
     deploymentId: stableId(`${apiId}:deployment`, 6),
   };
 
+  /** Every error the gateway answers itself goes through here (see gateway-errors.ts). */
+  const gatewayError = (
+    call: IncomingCall,
+    error: GatewayError,
+    headers: Array<[string, string]>,
+    resource: { path: string; proxy?: string } | undefined = matchResource(call.rawPath, stage),
+  ): Reply =>
+    gatewayErrorReply(gatewayResponses, error, {
+      call,
+      resourcePath: resource === undefined ? '' : resourcePathOf(resource),
+      ...(resource?.proxy === undefined ? {} : { proxy: resource.proxy }),
+      headers,
+    });
+
   const handle = async (call: IncomingCall): Promise<Reply> => {
     const extendedRequestId = shortRequestId();
     const common: Array<[string, string]> = [
@@ -73,27 +108,29 @@ export async function startRestApiEmulator(options: RestApiEmulatorOptions): Pro
     ];
     const resource = matchResource(call.rawPath, stage);
     if (resource === undefined) {
-      // What API Gateway answers for a path outside every stage or resource of an IAM-authorized API.
-      return jsonReply(
-        403,
-        { message: 'Forbidden' },
-        [...common, ['x-amzn-ErrorType', 'ForbiddenException']],
-        `outside the stage /${stage}`,
+      // What API Gateway answers for a path outside every stage: no deployment is reached, so no gateway
+      // response applies.
+      return gatewayError(
+        call,
+        {
+          type: undefined,
+          status: 403,
+          message: 'Forbidden',
+          errorType: 'ForbiddenException',
+          detail: `outside the stage /${stage}`,
+        },
+        common,
+        resource,
       );
     }
-    const caller = identifyCall(call, authType, {
-      accountId,
-      region,
-      service: 'execute-api',
-      defaultPrincipalArn,
-    });
+    const caller = await identifyCall(
+      call,
+      authType,
+      { accountId, region, service: 'execute-api', defaultPrincipalArn },
+      signatures,
+    );
     if (!caller.ok) {
-      return jsonReply(
-        403,
-        { message: caller.message },
-        [...common, ['x-amzn-ErrorType', 'IncompleteSignatureException']],
-        'bad signature',
-      );
+      return gatewayError(call, signatureError(caller.problem, caller.message), common, resource);
     }
     const identity = caller.identity;
 
@@ -103,36 +140,52 @@ export async function startRestApiEmulator(options: RestApiEmulatorOptions): Pro
       traceHeader: call.traceId,
     });
     const withTrace: Array<[string, string]> = [...common, ['X-Amzn-Trace-Id', call.traceId]];
+    // A function error or a malformed proxy result: 502, which no specific gateway response type covers.
     const internalError = (detail: string) =>
-      jsonReply(
-        502,
-        { message: 'Internal server error' },
-        [...withTrace, ['x-amzn-ErrorType', 'InternalServerErrorException']],
-        detail,
+      gatewayError(
+        call,
+        {
+          type: 'DEFAULT_5XX',
+          status: 502,
+          message: 'Internal server error',
+          errorType: 'InternalServerErrorException',
+          detail,
+        },
+        withTrace,
+        resource,
+      );
+    // Lambda refused the invoke (throttled, payload too large…) or could not be reached: API Gateway answers
+    // INTEGRATION_FAILURE (500 by default), not Lambda's status.
+    const integrationFailure = (detail: string) =>
+      gatewayError(
+        call,
+        {
+          type: 'INTEGRATION_FAILURE',
+          status: 500,
+          message: 'Internal server error',
+          errorType: 'InternalServerErrorException',
+          detail,
+        },
+        withTrace,
+        resource,
       );
     switch (outcome.kind) {
       case 'timeout':
-        return jsonReply(
-          504,
-          { message: 'Endpoint request timed out' },
+        return gatewayError(
+          call,
+          {
+            type: 'INTEGRATION_TIMEOUT',
+            status: 504,
+            message: 'Endpoint request timed out',
+            detail: `integration timeout after ${integrationTimeoutMs} ms`,
+          },
           withTrace,
-          `integration timeout after ${integrationTimeoutMs} ms`,
+          resource,
         );
       case 'unreachable':
-        return jsonReply(
-          500,
-          { message: 'Internal server error' },
-          [...withTrace, ['x-amzn-ErrorType', 'InternalServerErrorException']],
-          `Lambda service unreachable: ${outcome.message}`,
-        );
+        return integrationFailure(`Lambda service unreachable: ${outcome.message}`);
       case 'service-error':
-        // Lambda refused the invoke (throttled, payload too large…): API Gateway answers 500, not Lambda's status.
-        return jsonReply(
-          500,
-          { message: 'Internal server error' },
-          [...withTrace, ['x-amzn-ErrorType', 'InternalServerErrorException']],
-          `Lambda ${outcome.status} ${outcome.errorType}: ${outcome.message}`,
-        );
+        return integrationFailure(`Lambda ${outcome.status} ${outcome.errorType}: ${outcome.message}`);
       case 'result': {
         if (outcome.functionError) return internalError(`function error: ${describeError(outcome.payload)}`);
         const parsed = parseRestProxyResult(outcome.payload);
@@ -157,11 +210,10 @@ export async function startRestApiEmulator(options: RestApiEmulatorOptions): Pro
     maxRequestBytes,
     logs,
     tooLarge: (call) =>
-      jsonReply(
-        413,
-        { message: 'Request Too Long' },
+      gatewayError(
+        call,
+        { type: 'REQUEST_TOO_LARGE', status: 413, message: 'Request Too Long', detail: 'body over the cap' },
         [['x-amzn-RequestId', call.requestId]],
-        'body over the cap',
       ),
     handle,
     url: (origin) => `${origin}/${stage}`,
@@ -178,6 +230,47 @@ interface RestApiShape {
   rootResourceId: string;
   proxyResourceId: string;
   deploymentId: string;
+}
+
+/**
+ * What API Gateway answers for a signature it refuses. The REST API's 403s: MISSING_AUTHENTICATION_TOKEN for
+ * an unsigned request, ACCESS_DENIED for a key it does not know, INVALID_SIGNATURE for the rest (malformed,
+ * mis-scoped, not matching, expired).
+ */
+function signatureError(problem: SignatureProblem, message: string): GatewayError {
+  const detail = `signature refused: ${problem}`;
+  switch (problem) {
+    case 'missing':
+      return {
+        type: 'MISSING_AUTHENTICATION_TOKEN',
+        status: 403,
+        message,
+        errorType: 'MissingAuthenticationTokenException',
+        detail,
+      };
+    case 'unknown-key':
+      return { type: 'ACCESS_DENIED', status: 403, message, errorType: 'AccessDeniedException', detail };
+    case 'incomplete':
+      return {
+        type: 'INVALID_SIGNATURE',
+        status: 403,
+        message,
+        errorType: 'IncompleteSignatureException',
+        detail,
+      };
+    default:
+      return {
+        type: 'INVALID_SIGNATURE',
+        status: 403,
+        message,
+        errorType: 'InvalidSignatureException',
+        detail,
+      };
+  }
+}
+
+function resourcePathOf(resource: { proxy?: string }): string {
+  return resource.proxy === undefined ? '/' : '/{proxy+}';
 }
 
 /** The resource a path reaches: the root (`/stage`, `/stage/`) or `/{proxy+}`; undefined outside the stage. */
@@ -197,24 +290,31 @@ function restEvent(
   extendedRequestId: string,
   api: RestApiShape,
 ): APIGatewayProxyEvent {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  // Maps, not object literals, while collecting: a client may send a header or parameter named `constructor`
+  // or `__proto__`, which an object literal would resolve to (or set) its prototype.
+  const headerMap = new Map<string, string>();
+  const multiValueHeaderMap = new Map<string, string[]>();
   const spelling = new Map<string, string>();
   for (const [name, value] of withGatewayHeaders(call, headerPairs(call.request))) {
     // One entry per header, spelled as the client first spelled it; the single-value map keeps the last value.
     const key = spelling.get(name.toLowerCase()) ?? name;
     spelling.set(name.toLowerCase(), key);
-    headers[key] = value;
-    multiValueHeaders[key] = [...(multiValueHeaders[key] ?? []), value];
+    headerMap.set(key, value);
+    multiValueHeaderMap.set(key, [...(multiValueHeaderMap.get(key) ?? []), value]);
   }
   const query = queryPairs(call.rawQuery);
-  const queryStringParameters: Record<string, string> = {};
-  const multiValueQueryStringParameters: Record<string, string[]> = {};
+  const queryMap = new Map<string, string>();
+  const multiValueQueryMap = new Map<string, string[]>();
   for (const [name, value] of query) {
-    queryStringParameters[name] = value;
-    multiValueQueryStringParameters[name] = [...(multiValueQueryStringParameters[name] ?? []), value];
+    queryMap.set(name, value);
+    multiValueQueryMap.set(name, [...(multiValueQueryMap.get(name) ?? []), value]);
   }
-  const resourcePath = resource.proxy === undefined ? '/' : '/{proxy+}';
+  // Object.fromEntries defines own properties, `__proto__` included, as JSON.parse would.
+  const headers: Record<string, string> = Object.fromEntries(headerMap);
+  const multiValueHeaders: Record<string, string[]> = Object.fromEntries(multiValueHeaderMap);
+  const queryStringParameters: Record<string, string> = Object.fromEntries(queryMap);
+  const multiValueQueryStringParameters: Record<string, string[]> = Object.fromEntries(multiValueQueryMap);
+  const resourcePath = resourcePathOf(resource);
   const userAgent = headerValue(call.request, 'user-agent') ?? null;
   const { body, isBase64Encoded } = eventBody(call);
   // The community type has no deploymentId, which every REST event carries.

@@ -41,7 +41,8 @@ export function v2Event(
   target: V2Target,
   identity: CallerIdentity | undefined,
 ): APIGatewayProxyEventV2 {
-  const headers: Record<string, string> = {};
+  // Maps while collecting: a header or parameter may be named `constructor` or `__proto__` (see restEvent).
+  const headerMap = new Map<string, string>();
   const cookies: string[] = [];
   for (const [name, value] of withGatewayHeaders(call, headerPairs(call.request))) {
     const key = name.toLowerCase();
@@ -55,14 +56,17 @@ export function v2Event(
       );
       continue;
     }
-    headers[key] = headers[key] === undefined ? value : `${headers[key]},${value}`;
+    const previous = headerMap.get(key);
+    headerMap.set(key, previous === undefined ? value : `${previous},${value}`);
   }
-  const queryStringParameters: Record<string, string> = {};
+  const queryMap = new Map<string, string>();
   for (const [name, value] of queryPairs(call.rawQuery)) {
-    queryStringParameters[name] =
-      queryStringParameters[name] === undefined ? value : `${queryStringParameters[name]},${value}`;
+    const previous = queryMap.get(name);
+    queryMap.set(name, previous === undefined ? value : `${previous},${value}`);
   }
-  const hasQuery = Object.keys(queryStringParameters).length > 0;
+  const headers: Record<string, string> = Object.fromEntries(headerMap);
+  const queryStringParameters: Record<string, string> = Object.fromEntries(queryMap);
+  const hasQuery = queryMap.size > 0;
   // HTTP APIs hand the function the path decoded; Function URLs (like REST APIs) keep its percent-encoding.
   const rawPath = target.flavour === 'http-api' ? safeDecode(call.rawPath) : call.rawPath;
   const { body, isBase64Encoded } = eventBody(call);

@@ -21,6 +21,7 @@ const SettingsSchema = z.object({
   BATON_DEFAULT_CALLER: name.optional(),
   BATON_RECONCILE_GRACE_MS: wholeNumber(1_000, 24 * 3600_000).optional(),
   BATON_RECONCILE_BATCH_SIZE: wholeNumber(1, 10_000).optional(),
+  BATON_HANDOFF_MARGIN_MS: wholeNumber(0, 15 * 60_000).optional(),
 });
 
 /** The settings a Baton function reads from its environment, checked. */
@@ -34,6 +35,8 @@ export interface ServiceSettings {
   readonly defaultCaller?: string;
   readonly reconcileGraceMs?: number;
   readonly reconcileBatchSize?: number;
+  /** How long before its invocation ends a checkpointing job is asked to hand over to the next hop. */
+  readonly handoffMarginMs?: number;
 }
 
 export class InvalidSettings extends Error {
@@ -74,5 +77,6 @@ export function readSettings(
     ...(s.BATON_DEFAULT_CALLER !== undefined && { defaultCaller: s.BATON_DEFAULT_CALLER }),
     ...(s.BATON_RECONCILE_GRACE_MS !== undefined && { reconcileGraceMs: s.BATON_RECONCILE_GRACE_MS }),
     ...(s.BATON_RECONCILE_BATCH_SIZE !== undefined && { reconcileBatchSize: s.BATON_RECONCILE_BATCH_SIZE }),
+    ...(s.BATON_HANDOFF_MARGIN_MS !== undefined && { handoffMarginMs: s.BATON_HANDOFF_MARGIN_MS }),
   };
 }

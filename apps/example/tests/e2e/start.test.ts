@@ -1,23 +1,25 @@
-import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { groupEnded, runInGroup, signalGroup, spawnGroup, stopAllGroups } from './processes.js';
 
 const appDir = join(import.meta.dirname, '../..');
-const run = promisify(execFile);
 
-/** `pnpm start` as a user runs it (the same script), on free ports and a throwaway data folder. */
-function start(args: string[]) {
-  const child = spawn(
+/**
+ * `pnpm start` as a user runs it (the same script), on free ports and a throwaway data folder. It leads a
+ * process group of its own (tsx runs the script in a child process): stopAllGroups() ends both, whatever
+ * happened to the test.
+ */
+function start(args: string[], env: Record<string, string | undefined> = {}) {
+  const child = spawnGroup(
     join(appDir, 'node_modules/.bin/tsx'),
     ['--conditions=@baton/source', 'src/start.ts', '--quiet', ...args],
     {
       cwd: appDir,
-      env: { ...process.env, FORCE_COLOR: '0' },
+      env: { ...process.env, FORCE_COLOR: '0', ...env },
     },
   );
   let output = '';
@@ -56,11 +58,10 @@ const plainText = (text: string) =>
     // biome-ignore lint/suspicious/noControlCharactersInRegex: as above.
     .replace(/\x1b\[[0-9;]*m/g, '');
 
-const running: ChildProcessWithoutNullStreams[] = [];
 let dataDir = '';
 
 afterAll(async () => {
-  for (const child of running) child.kill('SIGKILL');
+  await stopAllGroups();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -69,7 +70,6 @@ describe('pnpm start', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'baton-start-'));
     const started = Date.now();
     const first = start(['--port', '0', '--data-dir', dataDir]);
-    running.push(first.child);
     const banner = await first.ready;
     const startupMs = Date.now() - started;
     expect(startupMs).toBeLessThan(30_000);
@@ -97,16 +97,20 @@ describe('pnpm start', () => {
     expect(commands.length).toBeGreaterThanOrEqual(5);
     const results = await Promise.all(
       commands.map((command) =>
-        // In a pseudo-terminal, as a user's shell runs it (`aws … /dev/stdout` cannot open a socket).
-        run('script', ['-qefc', command, '/dev/null'], {
+        // In a pseudo-terminal, as a user's shell runs it (`aws … /dev/stdout` cannot open a socket); its group
+        // (script, the shell, curl) is stopped together if it overruns.
+        runInGroup('script', ['-qefc', command, '/dev/null'], {
           env: { ...process.env, PATH: `/usr/bin:${process.env.PATH}` },
-          timeout: 60_000,
+          timeoutMs: 60_000,
         }).then(({ stdout }) => ({ command, stdout: plainText(stdout) })),
       ),
     );
     const outputOf = (needle: string) =>
       results.find((result) => result.command.includes(needle))?.stdout ?? '';
-    expect(outputOf('"checksum","input":{"text":"hello"}}\' ')).toContain('"status":"succeeded"');
+    // The REST example (the AWS CLI one carries the same payload, and a trailing argument).
+    expect(outputOf(`/jobs -H 'content-type: application/json' -d '{"operation":"checksum"`)).toContain(
+      '"status":"succeeded"',
+    );
     expect(outputOf('respond-async')).toMatch(/HTTP\/1\.1 202/);
     expect(outputOf('"seconds":35')).toMatch(/HTTP\/1\.1 202/);
     expect(outputOf('"seconds":35')).not.toMatch(/504/);
@@ -117,15 +121,16 @@ describe('pnpm start', () => {
     const location = /location: (\S+)/i.exec(outputOf('"seconds":35'))?.[1] as string;
     expect(location).toMatch(/^\/local\/jobs\//);
 
-    // Ctrl-C stops it cleanly.
-    first.child.kill('SIGINT');
+    // Ctrl-C stops it cleanly: the terminal sends SIGINT to the whole foreground group, tsx and the script.
+    signalGroup(first.child.pid as number, 'SIGINT');
     expect(await first.exited).toBe(0);
     expect(first.output()).toContain('Stopped.');
+    // Nothing of it is left: not the script's node process, not esbuild's.
+    expect(await groupEnded(first.child.pid as number)).toBe(true);
 
     // Restarted on the same data: the job is still there, and the 35-second wait — cut off mid-run by the
     // stop — is resumed from its checkpoint and finishes.
     const second = start(['--port', '0', '--data-dir', dataDir]);
-    running.push(second.child);
     const secondBanner = await second.ready;
     expect(secondBanner).toMatch(/Resumed [1-9]\d* unfinished job/);
     const again = JSON.parse(await readFile(join(appDir, '../../.baton/endpoints.json'), 'utf8'));
@@ -137,8 +142,9 @@ describe('pnpm start', () => {
       job = (await (await fetch(jobUrl)).json()) as typeof job;
     }
     expect(job, second.output()).toMatchObject({ status: 'succeeded', result: { waitedSeconds: 35 } });
-    second.child.kill('SIGINT');
+    signalGroup(second.child.pid as number, 'SIGINT');
     expect(await second.exited).toBe(0);
+    expect(await groupEnded(second.child.pid as number)).toBe(true);
   }, 120_000);
 
   it('says clearly when a port is taken', async () => {
@@ -147,11 +153,25 @@ describe('pnpm start', () => {
     const port = (blocker.address() as { port: number }).port;
     try {
       const attempt = start(['--port', String(port), '--data-dir', join(tmpdir(), `baton-port-${port}`)]);
-      running.push(attempt.child);
       expect(await attempt.exited).toBe(1);
       expect(attempt.output()).toMatch(new RegExp(`Could not start: .*${port}.*in use`, 'i'));
     } finally {
       blocker.close();
     }
+  }, 60_000);
+
+  it('refuses a host other than loopback without credentials, saying what to set, before listening', async () => {
+    // Checked before anything listens: no socket is ever bound to the address.
+    const attempt = start(
+      ['--host', '0.0.0.0', '--port', '0', '--data-dir', join(tmpdir(), 'baton-host-check')],
+      {
+        BATON_LOCAL_CREDENTIALS: undefined,
+      },
+    );
+    expect(await attempt.exited).toBe(1);
+    expect(attempt.output()).toMatch(
+      /Could not start: 0\.0\.0\.0 is not a loopback address, so every request must be signed \(SigV4\) and checked\. Set BATON_LOCAL_CREDENTIALS to the callers allowed in, as JSON/,
+    );
+    expect(attempt.output()).not.toContain('is up');
   }, 60_000);
 });

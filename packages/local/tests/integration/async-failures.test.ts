@@ -6,6 +6,8 @@ import { type LambdaService, startLambdaService } from '../../src/index.js';
 import {
   eventually,
   fixture,
+  IDLE_TEST_TIMEOUT_MS,
+  IDLE_TIMEOUT_MS,
   invoke,
   lambdaClient,
   removeTemporaryDirs,
@@ -44,56 +46,64 @@ function attemptsIn(file: string): number {
 }
 
 describe('async retries and the failure destination', () => {
-  it('retries a failing event twice with backoff, then records it; a redrive runs it again', async () => {
-    const attemptsFile = join(workDir, 'retry-attempts');
-    const readyFlag = join(workDir, 'retry-ready');
-    const doneFile = join(workDir, 'retry-done');
-    const payload = { attemptsFile, failUntilExists: readyFlag, doneFile };
-    const accepted = await invoke(client, {
-      FunctionName: 'scripted',
-      InvocationType: 'Event',
-      Payload: JSON.stringify(payload),
-    });
-    const requestId = accepted.$metadata.requestId;
-    await service.waitForIdle();
+  it(
+    'retries a failing event twice with backoff, then records it; a redrive runs it again',
+    async () => {
+      const attemptsFile = join(workDir, 'retry-attempts');
+      const readyFlag = join(workDir, 'retry-ready');
+      const doneFile = join(workDir, 'retry-done');
+      const payload = { attemptsFile, failUntilExists: readyFlag, doneFile };
+      const accepted = await invoke(client, {
+        FunctionName: 'scripted',
+        InvocationType: 'Event',
+        Payload: JSON.stringify(payload),
+      });
+      const requestId = accepted.$metadata.requestId;
+      await service.waitForIdle({ timeoutMs: IDLE_TIMEOUT_MS });
 
-    expect(attemptsIn(attemptsFile)).toBe(3);
-    const attempts = service.invocations('scripted').filter((record) => record.requestId === requestId);
-    expect(attempts.map((record) => record.attempt)).toEqual([1, 2, 3]);
-    // Backoff between attempts: about 60 ms, then about 120 ms (scaled minutes).
-    const starts = attempts.map((record) => Date.parse(record.startedAt));
-    expect((starts[1] ?? 0) - (starts[0] ?? 0)).toBeGreaterThanOrEqual(55);
-    expect((starts[2] ?? 0) - (starts[1] ?? 0)).toBeGreaterThanOrEqual(115);
+      expect(attemptsIn(attemptsFile)).toBe(3);
+      const attempts = service.invocations('scripted').filter((record) => record.requestId === requestId);
+      expect(attempts.map((record) => record.attempt)).toEqual([1, 2, 3]);
+      // Backoff between attempts: about 60 ms, then about 120 ms (scaled minutes).
+      const starts = attempts.map((record) => Date.parse(record.startedAt));
+      expect((starts[1] ?? 0) - (starts[0] ?? 0)).toBeGreaterThanOrEqual(55);
+      expect((starts[2] ?? 0) - (starts[1] ?? 0)).toBeGreaterThanOrEqual(115);
 
-    const [failed, ...others] = service.failedEvents('scripted');
-    expect(others).toEqual([]);
-    expect(failed).toMatchObject({
-      functionName: 'scripted',
-      functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:scripted',
-      requestId,
-      payload,
-      reason: 'RetriesExhausted',
-      attempts: 3,
-      error: { errorType: 'Error', errorMessage: 'not ready on attempt 3' },
-    });
-    expect(Date.parse(failed?.failedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(failed?.acceptedAt ?? ''));
-    expect(service.stats().scripted).toMatchObject({ failedEvents: 1, errors: 3 });
+      const [failed, ...others] = service.failedEvents('scripted');
+      expect(others).toEqual([]);
+      expect(failed).toMatchObject({
+        functionName: 'scripted',
+        functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:scripted',
+        requestId,
+        payload,
+        reason: 'RetriesExhausted',
+        attempts: 3,
+        error: { errorType: 'Error', errorMessage: 'not ready on attempt 3' },
+      });
+      expect(Date.parse(failed?.failedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(failed?.acceptedAt ?? ''));
+      expect(service.stats().scripted).toMatchObject({ failedEvents: 1, errors: 3 });
 
-    // The on-failure record is also on disk.
-    await eventually(() => readFileSync(failedEventsFile, 'utf8').includes(requestId ?? 'missing'));
+      // The on-failure record is also on disk (written asynchronously: the file may not exist yet).
+      await eventually(
+        () =>
+          existsSync(failedEventsFile) &&
+          readFileSync(failedEventsFile, 'utf8').includes(requestId ?? 'missing'),
+      );
 
-    // Fix the cause, re-drive: the event runs again and leaves the failure destination.
-    writeFileSync(readyFlag, 'ready');
-    const redriven = service.redrive(failed?.id ?? '');
-    await service.waitForIdle();
-    expect(readFileSync(doneFile, 'utf8')).toBe('4');
-    expect(service.failedEvents()).toEqual([]);
-    expect(service.invocations('scripted').find((record) => record.requestId === redriven)).toMatchObject({
-      ok: true,
-      attempt: 1,
-    });
-    expect(() => service.redrive(failed?.id ?? '')).toThrow(/No failed event/);
-  });
+      // Fix the cause, re-drive: the event runs again and leaves the failure destination.
+      writeFileSync(readyFlag, 'ready');
+      const redriven = service.redrive(failed?.id ?? '');
+      await service.waitForIdle({ timeoutMs: IDLE_TIMEOUT_MS });
+      expect(readFileSync(doneFile, 'utf8')).toBe('4');
+      expect(service.failedEvents()).toEqual([]);
+      expect(service.invocations('scripted').find((record) => record.requestId === redriven)).toMatchObject({
+        ok: true,
+        attempt: 1,
+      });
+      expect(() => service.redrive(failed?.id ?? '')).toThrow(/No failed event/);
+    },
+    IDLE_TEST_TIMEOUT_MS,
+  );
 
   it('honours maximumRetryAttempts 0: one attempt, then the failure destination', async () => {
     const attemptsFile = join(workDir, 'no-retry-attempts');
@@ -102,7 +112,7 @@ describe('async retries and the failure destination', () => {
       InvocationType: 'Event',
       Payload: JSON.stringify({ attemptsFile, failUntilExists: join(workDir, 'never') }),
     });
-    await service.waitForIdle();
+    await service.waitForIdle({ timeoutMs: IDLE_TIMEOUT_MS });
     expect(attemptsIn(attemptsFile)).toBe(1);
     expect(service.failedEvents('no-retries')).toMatchObject([{ reason: 'RetriesExhausted', attempts: 1 }]);
   });
@@ -114,7 +124,7 @@ describe('async retries and the failure destination', () => {
       InvocationType: 'Event',
       Payload: JSON.stringify({ attemptsFile, failUntilExists: join(workDir, 'never') }),
     });
-    await service.waitForIdle();
+    await service.waitForIdle({ timeoutMs: IDLE_TIMEOUT_MS });
     // The first retry would start after 60 ms, when the event is already 60 ms old: it is dropped instead.
     expect(attemptsIn(attemptsFile)).toBe(1);
     expect(service.failedEvents('short-lived-events')).toMatchObject([
@@ -125,7 +135,7 @@ describe('async retries and the failure destination', () => {
 
 describe('failedEventsFile', () => {
   it('a service started on the same file sees the failed events and can re-drive them', async () => {
-    await service.waitForIdle();
+    await service.waitForIdle({ timeoutMs: IDLE_TIMEOUT_MS });
     const before = service.failedEvents();
     expect(before.length).toBeGreaterThan(0);
     const restarted = await startLambdaService({

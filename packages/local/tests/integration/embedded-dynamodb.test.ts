@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDynamoDb } from '../../src/index.js';
-import { removeTemporaryDirs, temporaryDir } from '../support/helpers.js';
+import { removeTemporaryDirs, temporaryDir, waitForActiveTable } from '../support/helpers.js';
 
 afterAll(removeTemporaryDirs);
 
@@ -23,6 +23,7 @@ async function createJobsTable(client: DynamoDBClient): Promise<void> {
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
     }),
   );
+  await waitForActiveTable(client, 'jobs');
 }
 
 describe('startEmbeddedDynamoDb', () => {

@@ -6,6 +6,8 @@ import { type LambdaService, startLambdaService } from '../../src/index.js';
 import {
   eventually,
   fixture,
+  IDLE_TEST_TIMEOUT_MS,
+  IDLE_TIMEOUT_MS,
   invoke,
   lambdaClient,
   removeTemporaryDirs,
@@ -56,22 +58,28 @@ describe('concurrency', () => {
     );
   });
 
-  it('queues async events beyond the concurrency instead of throttling them', async () => {
-    for (let i = 0; i < 3; i++) {
-      const response = await invoke(client, {
-        FunctionName: 'one-at-a-time',
-        InvocationType: 'Event',
-        Payload: '{"ms":50}',
-      });
-      expect(response.StatusCode).toBe(202);
-    }
-    await service.waitForIdle();
-    const events = service.invocations('one-at-a-time').filter((record) => record.invocationType === 'Event');
-    expect(events).toHaveLength(3);
-    expect(events.every((record) => record.ok)).toBe(true);
-    // One environment served everything: never more than the limit.
-    expect(service.stats()['one-at-a-time']?.environments).toMatchObject({ started: 1, limit: 1 });
-  });
+  it(
+    'queues async events beyond the concurrency instead of throttling them',
+    async () => {
+      for (let i = 0; i < 3; i++) {
+        const response = await invoke(client, {
+          FunctionName: 'one-at-a-time',
+          InvocationType: 'Event',
+          Payload: '{"ms":50}',
+        });
+        expect(response.StatusCode).toBe(202);
+      }
+      await service.waitForIdle({ timeoutMs: IDLE_TIMEOUT_MS });
+      const events = service
+        .invocations('one-at-a-time')
+        .filter((record) => record.invocationType === 'Event');
+      expect(events).toHaveLength(3);
+      expect(events.every((record) => record.ok)).toBe(true);
+      // One environment served everything: never more than the limit.
+      expect(service.stats()['one-at-a-time']?.environments).toMatchObject({ started: 1, limit: 1 });
+    },
+    IDLE_TEST_TIMEOUT_MS,
+  );
 });
 
 describe('timeouts', () => {
@@ -81,8 +89,9 @@ describe('timeouts', () => {
     expect((warm2.payload as { invocations: number }).invocations).toBe(2);
 
     const started = Date.now();
-    const timedOut = await invoke(client, { FunctionName: 'short-timeout', Payload: '{"sleepMs":5000}' });
-    expect(Date.now() - started).toBeLessThan(3000);
+    const timedOut = await invoke(client, { FunctionName: 'short-timeout', Payload: '{"sleepMs":8000}' });
+    // Ended at its 0.3 s timeout, long before its 8 s sleep (a loose bound, for a busy machine).
+    expect(Date.now() - started).toBeLessThan(6_000);
     expect(timedOut.FunctionError).toBe('Unhandled');
     expect(timedOut.payload).toMatchObject({
       errorType: 'Sandbox.Timedout',
@@ -140,24 +149,28 @@ describe('killEnvironments', () => {
     });
   });
 
-  it('retries a killed async invocation in a new environment', async () => {
-    const attemptsFile = join(workDir, 'kill-attempts');
-    const doneFile = join(workDir, 'kill-done');
-    await invoke(client, {
-      FunctionName: 'scripted',
-      InvocationType: 'Event',
-      Payload: JSON.stringify({ attemptsFile, doneFile, hangOnAttempt: 1 }),
-    });
-    await eventually(() => existsSync(attemptsFile));
-    await service.killEnvironments('scripted');
-    await service.waitForIdle();
-    expect(readFileSync(doneFile, 'utf8')).toBe('2');
-    const attempts = service.invocations('scripted');
-    expect(attempts.map((record) => [record.attempt, record.ok, record.cause])).toEqual([
-      [1, false, 'killed'],
-      [2, true, undefined],
-    ]);
-    expect(attempts[0]?.environmentId).not.toBe(attempts[1]?.environmentId);
-    expect(service.failedEvents()).toEqual([]);
-  });
+  it(
+    'retries a killed async invocation in a new environment',
+    async () => {
+      const attemptsFile = join(workDir, 'kill-attempts');
+      const doneFile = join(workDir, 'kill-done');
+      await invoke(client, {
+        FunctionName: 'scripted',
+        InvocationType: 'Event',
+        Payload: JSON.stringify({ attemptsFile, doneFile, hangOnAttempt: 1 }),
+      });
+      await eventually(() => existsSync(attemptsFile));
+      await service.killEnvironments('scripted');
+      await service.waitForIdle({ timeoutMs: IDLE_TIMEOUT_MS });
+      expect(readFileSync(doneFile, 'utf8')).toBe('2');
+      const attempts = service.invocations('scripted');
+      expect(attempts.map((record) => [record.attempt, record.ok, record.cause])).toEqual([
+        [1, false, 'killed'],
+        [2, true, undefined],
+      ]);
+      expect(attempts[0]?.environmentId).not.toBe(attempts[1]?.environmentId);
+      expect(service.failedEvents()).toEqual([]);
+    },
+    IDLE_TEST_TIMEOUT_MS,
+  );
 });

@@ -12,6 +12,8 @@ import { type FunctionLogChunk, type LambdaService, startLambdaService } from '.
 import {
   eventually,
   fixture,
+  IDLE_TEST_TIMEOUT_MS,
+  IDLE_TIMEOUT_MS,
   invoke,
   lambdaClient,
   removeTemporaryDirs,
@@ -206,18 +208,22 @@ describe('Event and DryRun', () => {
     expect(readFileSync(file, 'utf8')).toBe('async from write-file');
   });
 
-  it('DryRun answers 204 and runs nothing', async () => {
-    const before = service.stats()['write-file']?.invocations;
-    const response = await invoke(client, {
-      FunctionName: 'write-file',
-      InvocationType: 'DryRun',
-      Payload: JSON.stringify({ file: join(workDir, 'dry-run.txt'), content: 'x' }),
-    });
-    expect(response.StatusCode).toBe(204);
-    await service.waitForIdle();
-    expect(existsSync(join(workDir, 'dry-run.txt'))).toBe(false);
-    expect(service.stats()['write-file']?.invocations).toBe(before);
-  });
+  it(
+    'DryRun answers 204 and runs nothing',
+    async () => {
+      const before = service.stats()['write-file']?.invocations;
+      const response = await invoke(client, {
+        FunctionName: 'write-file',
+        InvocationType: 'DryRun',
+        Payload: JSON.stringify({ file: join(workDir, 'dry-run.txt'), content: 'x' }),
+      });
+      expect(response.StatusCode).toBe(204);
+      await service.waitForIdle({ timeoutMs: IDLE_TIMEOUT_MS });
+      expect(existsSync(join(workDir, 'dry-run.txt'))).toBe(false);
+      expect(service.stats()['write-file']?.invocations).toBe(before);
+    },
+    IDLE_TEST_TIMEOUT_MS,
+  );
 });
 
 describe('service errors (the SDK throws)', () => {

@@ -1,7 +1,7 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { expect, it } from 'vitest';
 import { startLocalServices } from '../../src/index.js';
-import { fixture, invoke, lambdaClient } from '../support/helpers.js';
+import { fixture, invoke, lambdaClient, waitForActiveTable } from '../support/helpers.js';
 
 it('a handler reaches the embedded DynamoDB through its environment alone', async () => {
   const local = await startLocalServices({
@@ -23,6 +23,7 @@ it('a handler reaches the embedded DynamoDB through its environment alone', asyn
         KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
       }),
     );
+    await waitForActiveTable(dynamoDb, 'counters');
     const payload = JSON.stringify({ table: 'counters', key: 'visits' });
     await invoke(client, { FunctionName: 'dynamodb-counter', Payload: payload });
     const second = await invoke(client, { FunctionName: 'dynamodb-counter', Payload: payload });

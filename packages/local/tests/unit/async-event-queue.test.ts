@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type AsyncEvent, AsyncEventQueue, type AsyncFailureReason } from '../../src/async-event-queue.js';
 import type { InvocationOutcome } from '../../src/execution-environment.js';
 import { InvocationLog } from '../../src/function-logs.js';
@@ -102,5 +102,37 @@ describe('AsyncEventQueue', () => {
     await idle();
     expect(started).toEqual([]);
     expect(failed).toEqual([['a', 'EventAgeExceeded', 0]]);
+  });
+
+  it('retries on time when the clock moves on while the queue looks at it', async () => {
+    // Date.now() and Node's timers keep different clocks: a timer can fire a millisecond before Date.now()
+    // reaches its due time, and the clock moves on between two reads. The queue once judged "due?" by one read
+    // and planned its next wake-up by a later one: a retry skipped as not due by the first read but due by the
+    // second was taken for one blocked by concurrency, and waited for its maximum age instead of 1 ms.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const readings = [1_059, 1_060];
+      let later = 1_061;
+      const started: number[] = [];
+      const queue = new AsyncEventQueue({
+        maximumRetryAttempts: 2,
+        maximumEventAgeMs: 60_000,
+        retryDelayMs: () => 60,
+        now: () => readings.shift() ?? later++,
+        onFailure: () => {},
+        tryRun: (e) => {
+          started.push(e.attempts + 1);
+          return Promise.resolve(success);
+        },
+      });
+      // A retry backing off until 1 060, looked at when the clock reads 1 059.
+      queue.enqueue({ ...event('a'), acceptedAt: 1_000, attempts: 1, notBefore: 1_060 });
+      expect(started).toEqual([]);
+      await vi.advanceTimersByTimeAsync(100);
+      expect(started).toEqual([2]);
+      expect(queue.isIdle).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

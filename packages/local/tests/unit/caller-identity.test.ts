@@ -63,10 +63,12 @@ describe('identifyCaller', () => {
     });
     expect(refused(signed('K/20240617/us-east-1/lambda/aws4_request'))).toEqual({
       ok: false,
+      problem: 'incomplete',
       message: "Credential should be scoped to correct service: 'execute-api'.",
     });
     expect(refused(signed('K/20240617/eu-west-1/execute-api/aws4_request'))).toEqual({
       ok: false,
+      problem: 'incomplete',
       message: "Credential should be scoped to a valid region, not 'eu-west-1'.",
     });
   });
