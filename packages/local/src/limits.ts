@@ -1,3 +1,5 @@
+import { API_GATEWAY_INTEGRATION_TIMEOUT_MS, LAMBDA_RECURSION_LIMIT } from '@baton/core';
+
 /**
  * The numbers Lambda enforces (as AWS documents them: API_Invoke, invocation-async-configuring,
  * invocation-recursion, configuration-timeout), in one place so the emulation and its docs cannot disagree.
@@ -13,7 +15,7 @@ export const ASYNC_PAYLOAD_LIMIT_BYTES = 1024 * 1024;
 export const TAIL_LOG_BYTES = 4 * 1024;
 
 /** Lambda stops a chain after about 16 invocations of the same function (recursive loop detection). */
-export const RECURSION_LIMIT = 16;
+export const RECURSION_LIMIT = LAMBDA_RECURSION_LIMIT;
 
 /** Async retries: Lambda waits about one minute before the first retry and two before the second. */
 export const ASYNC_RETRY_BASE_DELAY_MS = 60_000;
@@ -37,7 +39,7 @@ export const DEFAULT_FUNCTION_CONCURRENCY = 10;
 export const API_GATEWAY_PAYLOAD_LIMIT_BYTES = 10 * 1024 * 1024;
 
 /** A REST API answers 504 after 29 s by default (Regional APIs can raise it by quota request). */
-export const REST_API_INTEGRATION_TIMEOUT_MS = 29_000;
+export const REST_API_INTEGRATION_TIMEOUT_MS = API_GATEWAY_INTEGRATION_TIMEOUT_MS;
 
 /** An HTTP API gives an integration at most 30 s, and that cannot be raised. */
 export const HTTP_API_INTEGRATION_TIMEOUT_MS = 30_000;
