@@ -8,6 +8,7 @@ import {
   FULL,
   forEachLimited,
   postJob,
+  postJobWithRetries,
   type ReliabilityStack,
   SEED,
   startReliabilityStack,
@@ -57,18 +58,17 @@ describe('faults: killed environments and dropped events', () => {
         Array.from({ length: JOBS }, (_, i) => i),
         8,
         async (i) => {
-          for (let attempt = 1; attempt <= 8; attempt++) {
-            const answer = await postJob(
-              suite.endpoints.httpApi,
-              { operation: 'tally', input: { steps: STEPS, stepMs: STEP_MS } },
-              { prefer: 'respond-async', 'idempotency-key': `fault-${i}` },
-            );
-            if (answer.status === 202) {
-              ids.add(answer.body.jobId as string);
-              return;
-            }
-            clientRetries.count += 1;
-            clientRetries.statuses[answer.status] = (clientRetries.statuses[answer.status] ?? 0) + 1;
+          const answer = await postJobWithRetries(
+            suite.endpoints.httpApi,
+            { operation: 'tally', input: { steps: STEPS, stepMs: STEP_MS } },
+            { prefer: 'respond-async', 'idempotency-key': `fault-${i}` },
+          );
+          clientRetries.count += answer.attempts - 1;
+          for (const status of answer.statuses)
+            clientRetries.statuses[status] = (clientRetries.statuses[status] ?? 0) + 1;
+          if (answer.status === 202) {
+            ids.add(answer.body.jobId as string);
+            return;
           }
           throw new Error(`job ${i} was never accepted`);
         },

@@ -197,3 +197,34 @@ export async function postJob(
   }
   return { status: response.status, body: parsed, ms: performance.now() - started };
 }
+
+/**
+ * POST /jobs as a well-behaved client does: an answer of 429 or 5xx (a throttled or failed door — the HTTP API
+ * answers a throttled function with 500) is sent again, with the same Idempotency-Key, after a jittered backoff.
+ * Resolves with the last answer, the attempts it took and the time from the first send.
+ */
+export async function postJobWithRetries(
+  baseUrl: string,
+  body: unknown,
+  headers: Record<string, string> & { 'idempotency-key': string },
+  maxAttempts = 30,
+): Promise<{
+  status: number;
+  body: Record<string, unknown>;
+  ms: number;
+  attempts: number;
+  statuses: number[];
+}> {
+  const started = performance.now();
+  const statuses: number[] = [];
+  for (let attempt = 1; ; attempt++) {
+    const answer = await postJob(baseUrl, body, headers);
+    if (answer.status < 500 && answer.status !== 429) {
+      return { ...answer, ms: performance.now() - started, attempts: attempt, statuses };
+    }
+    statuses.push(answer.status);
+    if (attempt >= maxAttempts)
+      return { ...answer, ms: performance.now() - started, attempts: attempt, statuses };
+    await sleep(Math.random() * Math.min(2_000, 100 * 2 ** (attempt - 1)));
+  }
+}

@@ -27,7 +27,12 @@ export interface ReconcileJobsOptions {
   readonly limit?: number;
   /** A recovered job continues on its next hop; past this it fails with MaxHopsExceeded. */
   readonly maxHops?: number;
-  /** Re-dispatches of a queued job that no runner ever claims before it fails (NeverClaimed). Default 3. */
+  /**
+   * Re-dispatches of a queued job that no runner claims before it fails (NeverClaimed). They are spaced out
+   * exponentially — the n-th waits `graceMs · 2^n` after the one before — so a backlog (events waiting behind a
+   * busy or throttled runner) is not failed, only a job nobody takes for a long time: with the default 8 and a
+   * one-minute grace, about 8.5 hours, beyond Lambda's longest event age (6 h).
+   */
   readonly maxRedispatches?: number;
   /** Jobs handled at once. Default 8. */
   readonly concurrency?: number;
@@ -72,7 +77,7 @@ export async function reconcileJobs(
     graceMs: options.graceMs ?? DEFAULT_LEASE_TTL_MS,
     limit: options.limit ?? 100,
     maxHops: options.maxHops ?? DEFAULT_MAX_HOPS,
-    maxRedispatches: options.maxRedispatches ?? 3,
+    maxRedispatches: options.maxRedispatches ?? 8,
     concurrency: Math.max(1, options.concurrency ?? 8),
   };
   const updatedBefore = new Date(deps.clock.now() - settings.graceMs).toISOString();
@@ -97,7 +102,7 @@ export async function reconcileJobs(
   return { examined: stale.length, ...counts };
 }
 
-type Settings = { readonly maxHops: number; readonly maxRedispatches: number };
+type Settings = { readonly graceMs: number; readonly maxHops: number; readonly maxRedispatches: number };
 
 async function reconcileJob(deps: ReconcileJobsDeps, job: Job, settings: Settings): Promise<ReconcileAction> {
   return job.status === 'queued'
@@ -114,6 +119,8 @@ async function reconcileQueued(
   settings: Settings,
 ): Promise<ReconcileAction> {
   const reconciled = job.reconciled ?? 0;
+  // The n-th re-dispatch waits grace · 2^n since the last write: a job behind a backlog is not flooded.
+  if (deps.clock.now() - Date.parse(job.updatedAt) < settings.graceMs * 2 ** reconciled) return 'skipped';
   if (reconciled >= settings.maxRedispatches) {
     const failed = await failQueuedJob(deps, job, {
       type: 'NeverClaimed',
