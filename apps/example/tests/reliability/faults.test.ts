@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functionName } from '../../src/service-definition.js';
 import { reliabilityService } from './fixtures/service.js';
 import {
+  countErrors,
   type Execution,
   FULL,
   forEachLimited,
@@ -85,7 +86,10 @@ describe('faults: killed environments and dropped events', () => {
       for (;;) {
         const job = await suite.store.get(probeId);
         if ((job?.progress?.fraction ?? 0) >= 0.25 && job?.status === 'running') break;
-        if (job && isTerminal(job.status)) throw new Error('the probe job ended before it could be killed');
+        if (job && isTerminal(job.status))
+          throw new Error(
+            `the probe job ended ${job.status} before it could be killed: ${JSON.stringify(job.error)}`,
+          );
         await sleep(100);
       }
       const probeKilled = await suite.stack.lambda.killEnvironments(
@@ -123,6 +127,7 @@ describe('faults: killed environments and dropped events', () => {
         terminal: ended.size,
         terminalPercent: Math.round((ended.size / ids.size) * 1000) / 10,
         statuses,
+        errors: countErrors(ended.values()),
         executions: executions.length,
         jobsRunMoreThanOnce: [...byJob.values()].filter((n) => n > 1).length,
         resumedFromCheckpoint: resumed.length,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  countErrors,
   FULL,
   forEachLimited,
   percentile,
@@ -76,6 +77,7 @@ describe('load: jobs from concurrent clients', () => {
         acceptedPerSecond: Math.round((ids.length / ((acceptedAt - started) / 1000)) * 10) / 10,
         terminal: ended.size,
         succeeded: [...ended.values()].filter((job) => job.status === 'succeeded').length,
+        errors: countErrors(ended.values()),
         runTwice: ids.filter((id) => (runs.get(id) ?? 0) > 1).length,
         neverRun: ids.filter((id) => (runs.get(id) ?? 0) === 0).length,
         stuck: unfinished.length,

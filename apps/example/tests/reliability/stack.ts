@@ -55,7 +55,9 @@ export async function startReliabilityStack(options: ReliabilityStackOptions = {
     environment: { BATON_TALLY_FILE: tallyFile, BATON_HANDOFF_MARGIN_MS: '1000' },
     leaseTtlMs: options.leaseTtlMs ?? 2_000,
     reconciler: { everyMs: options.reconcileEveryMs ?? 1_000, graceMs: options.reconcileGraceMs ?? 2_000 },
-    timeScale: options.timeScale ?? 0.01,
+    // A tenth of AWS's waits: retries after 6 s and 12 s, and events age out after 6 minutes (the worker's
+    // one hour scaled) — longer than the suite's biggest backlog takes to drain, as an hour is in AWS.
+    timeScale: options.timeScale ?? 0.1,
     ...(options.faults && { faults: options.faults }),
     ...options.extra,
   });
@@ -207,7 +209,7 @@ export async function postJobWithRetries(
   baseUrl: string,
   body: unknown,
   headers: Record<string, string> & { 'idempotency-key': string },
-  maxAttempts = 30,
+  maxAttempts = 200,
 ): Promise<{
   status: number;
   body: Record<string, unknown>;
@@ -227,4 +229,15 @@ export async function postJobWithRetries(
       return { ...answer, ms: performance.now() - started, attempts: attempt, statuses };
     await sleep(Math.random() * Math.min(2_000, 100 * 2 ** (attempt - 1)));
   }
+}
+
+/** How many jobs ended with each error type (`type: message` of the first of each), for a report. */
+export function countErrors(jobs: Iterable<Job>): Record<string, { count: number; example: string }> {
+  const errors: Record<string, { count: number; example: string }> = {};
+  for (const job of jobs) {
+    if (!job.error || job.status === 'succeeded') continue;
+    const entry = (errors[job.error.type] ??= { count: 0, example: job.error.message });
+    entry.count += 1;
+  }
+  return errors;
 }
