@@ -236,8 +236,9 @@ export function countErrors(jobs: Iterable<Job>): Record<string, { count: number
   const errors: Record<string, { count: number; example: string }> = {};
   for (const job of jobs) {
     if (!job.error || job.status === 'succeeded') continue;
-    const entry = (errors[job.error.type] ??= { count: 0, example: job.error.message });
+    const entry = errors[job.error.type] ?? { count: 0, example: job.error.message };
     entry.count += 1;
+    errors[job.error.type] = entry;
   }
   return errors;
 }
