@@ -1,12 +1,10 @@
 import { canonicalJson } from '../canonical-json.js';
 import { Conflict, DispatchFailed } from '../errors.js';
-import { DEFAULT_RETENTION_MS, newJob, takeIn } from '../intake.js';
+import { newJob, takeIn } from '../intake.js';
 import type { Job, JobProgress, Json } from '../job.js';
 import type { IdGenerator, JobDispatcher, JobStore, Scheduler } from '../ports.js';
 import type { Registry } from '../registry.js';
 import { dispatchOrFail } from '../runner/dispatch-or-fail.js';
-
-export { DEFAULT_RETENTION_MS };
 
 export interface SubmitJobDeps {
   readonly registry: Registry;
