@@ -1,36 +1,29 @@
-import { type ServiceDefinition, service } from '@baton/example/service-definition';
-import { App, type AppProps, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
-import { ServiceStack, type ServiceStackProps } from './service-stack.js';
+import { service } from '@baton/example/service';
+import { BatonStack, type BatonStackProps, withNagChecks } from '@baton/cdk';
+import type { ServiceDefinition } from '@baton/service';
+import { App, type AppProps } from 'aws-cdk-lib';
+import { exampleAppDir } from './paths.js';
 
-export interface ServiceAppOptions extends Omit<ServiceStackProps, 'definition'> {
+export interface ServiceAppOptions extends Omit<BatonStackProps, 'definition'> {
   readonly definition?: ServiceDefinition;
   readonly appProps?: AppProps;
 }
 
 /**
- * The CDK app: one stack per service definition, checked by cdk-nag's AwsSolutions pack on every synth. A
- * finding that is not acknowledged (with its reason, next to the resource) makes `app.synth()` throw.
+ * The example's CDK app: one stack holding the BatonService of the example's definition, checked by cdk-nag's
+ * AwsSolutions pack on every synth (a finding that is not acknowledged, with its reason, makes `app.synth()`
+ * throw). Everything else is in @baton/cdk.
  */
 export function createServiceApp(options: ServiceAppOptions = {}) {
   const { definition = service, appProps, ...stackProps } = options;
   const app = withNagChecks(new App(appProps));
-  const stack = new ServiceStack(app, stackName(definition), {
+  const stack = new BatonStack(app, stackName(definition), {
     description: `${definition.name}: Baton example service (doors, worker, jobs table) — infra/`,
+    projectDir: exampleAppDir,
     ...stackProps,
     definition,
   });
-  return { app, stack };
-}
-
-/**
- * cdk-nag 3 is a policy-validation plugin (`Aspects.of(app).add(...)` throws in this version). The acknowledged
- * rules are also written into the template's metadata (`cdk_nag.rules_to_suppress`), so a reviewer reading the
- * template sees each one with its reason.
- */
-export function withNagChecks(app: App): App {
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
-  return app;
+  return { app, stack, service: stack.service };
 }
 
 /** `baton-example` → `BatonExample`. */

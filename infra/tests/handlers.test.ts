@@ -1,73 +1,72 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join, relative, resolve } from 'node:path';
+import { service } from '@baton/example/service';
 import {
   functionName,
   functionsInUse,
+  LAMBDA_BUNDLE_OPTIONS,
   maintenanceFunctionName,
-  service,
-} from '@baton/example/service-definition';
+} from '@baton/service';
+import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleAppDir, repositoryRoot } from '../src/paths.js';
-import { assetDirOf, type Synthesized, synthesize } from './support/synth.js';
+import { assetDirOf, deployedFunction, resourcesOf, type Synthesized, synthesize } from './support/synth.js';
 
 /**
- * "The deployed handlers are the same modules that @baton/local runs": the CDK app and the local stack both
- * start from the service definition's `entry` strings, and both bundle with the same esbuild settings. The
- * proof compares, per function, the source files in the deployed bundle (esbuild's metafile) with the source
- * files in the bundle the local stack runs (its source map).
+ * "The deployed handlers are the modules `baton dev` runs": the CDK app (BatonService of @baton/cdk) and the
+ * local runner both start from the service definition's `entry` strings, and both bundle with the esbuild
+ * options of @baton/service (`LAMBDA_BUNDLE_OPTIONS`). The proof compares, per function, the source files in
+ * the deployed bundle (esbuild's metafile, written by NodejsFunction) with those of the bundle esbuild builds
+ * here from the same entry with those shared options alone — what the local runner builds.
  */
 
-/** The local stack module of the example app (not one of its package exports; loaded by path). */
-interface LocalStackModule {
-  startLocalStack(options: { logs?: 'quiet' }): Promise<{
-    endpoints: { functions: Record<string, string> };
-    lambda: { bundleDir: string; functionNames(): string[] };
-    stop(): Promise<void>;
-  }>;
-}
-
 let synth: Synthesized;
-let local: Awaited<ReturnType<LocalStackModule['startLocalStack']>>;
-
-beforeAll(async () => {
-  synth = synthesize({ bundleMetafile: true });
-  const module = (await import(
-    pathToFileURL(join(exampleAppDir, 'src/local-stack.ts')).href
-  )) as LocalStackModule;
-  local = await module.startLocalStack({ logs: 'quiet' });
-}, 120_000);
-
-afterAll(async () => {
-  await local?.stop();
-  synth?.cleanup();
-});
+/** Per function name: the modules of the bundle built here with the shared options. */
+const reference = new Map<string, Modules>();
 
 const inUse = functionsInUse(service);
 /** Every function both sides run: the doors' and the worker, and the reconciler and failed-event handler. */
 const everyFunction = [
-  ...inUse.map((key) => ({ name: functionName(key, service), entry: service.functions[key].entry })),
+  ...inUse.map((key) => ({ name: functionName(service, key), entry: service.functions[key].entry })),
   ...(['reconciler', 'failedEvents'] as const).map((key) => ({
-    name: maintenanceFunctionName(key, service),
+    name: maintenanceFunctionName(service, key),
     entry: service.maintenance[key].entry,
   })),
 ];
+
+beforeAll(async () => {
+  synth = synthesize({ bundleMetafile: true });
+  for (const { name, entry } of everyFunction) {
+    const result = await build({
+      ...LAMBDA_BUNDLE_OPTIONS,
+      mainFields: [...LAMBDA_BUNDLE_OPTIONS.mainFields],
+      conditions: [...LAMBDA_BUNDLE_OPTIONS.conditions],
+      entryPoints: [resolve(exampleAppDir, entry)],
+      outfile: join('reference', name, 'index.mjs'),
+      absWorkingDir: repositoryRoot,
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    reference.set(name, modulesOf(result.metafile, repositoryRoot));
+  }
+}, 120_000);
+
+afterAll(() => synth?.cleanup());
+
+interface Modules {
+  /** Every file esbuild resolved. */
+  readonly graph: string[];
+  /** The files that put code into the bundle (re-export barrels and constants inlined by minify put none). */
+  readonly code: string[];
+}
+
 const toRepoPath = (absolute: string) => relative(repositoryRoot, absolute).split('\\').join('/');
 
-/**
- * The modules of a function's deployed bundle (esbuild's metafile): `graph` is every file esbuild resolved,
- * `code` the ones that put code into the bundle (re-export barrels and constants inlined by minify put none).
- */
-function deployedModules(name: string): { graph: string[]; code: string[] } {
-  const assetDir = assetDirOf(synth, name);
-  const meta = JSON.parse(readFileSync(join(assetDir, 'index.meta.json'), 'utf8')) as {
-    inputs: Record<string, unknown>;
-    outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
-  };
+/** A metafile's modules as repository paths; esbuild names inputs relative to its working directory. */
+function modulesOf(meta: Metafile, workingDir: string): Modules {
   const [output] = Object.values(meta.outputs);
-  // esbuild names inputs relative to its working directory, which NodejsFunction sets to the project root.
-  const repoPaths = (paths: string[]) =>
-    paths.map((path) => toRepoPath(resolve(repositoryRoot, path))).sort();
+  const repoPaths = (paths: string[]) => paths.map((path) => toRepoPath(resolve(workingDir, path))).sort();
   return {
     graph: repoPaths(Object.keys(meta.inputs)),
     code: repoPaths(
@@ -78,47 +77,49 @@ function deployedModules(name: string): { graph: string[]; code: string[] } {
   };
 }
 
-/** The repository files in the bundle the local Lambda service runs for a function (from its source map). */
-function localSources(name: string): string[] {
-  const mapFile = join(local.lambda.bundleDir, name, 'index.mjs.map');
-  const map = JSON.parse(readFileSync(mapFile, 'utf8')) as { sources: string[] };
-  return map.sources.map((source) => toRepoPath(resolve(dirname(mapFile), source))).sort();
+/** The modules of a function's deployed bundle. NodejsFunction runs esbuild in the project root (the repository). */
+function deployedModules(name: string): Modules {
+  const meta = JSON.parse(readFileSync(join(assetDirOf(synth, name), 'index.meta.json'), 'utf8')) as Metafile;
+  return modulesOf(meta, repositoryRoot);
 }
 
-describe('the deployed handlers are the modules the local stack runs', () => {
+describe('the deployed handlers are the modules the local runner runs', () => {
   it.each(inUse)(
     "%s: NodejsFunction's entry is the definition's entry, resolved against apps/example",
     (key) => {
-      const deployed = synth.stack.functions.get(key);
+      const deployed = deployedFunction(synth.service, key);
       const expected = resolve(exampleAppDir, service.functions[key].entry);
-      expect(deployed?.entryPath).toBe(expected);
+      expect(deployed.entryPath).toBe(expected);
       expect(existsSync(expected)).toBe(true);
       expect(toRepoPath(expected)).toBe(`apps/example/${service.functions[key].entry}`);
     },
   );
 
-  it('the local stack runs the same functions under the same names', () => {
-    const doors = inUse.map((key) => functionName(key, service));
-    expect(Object.values(local.endpoints.functions).sort()).toEqual([...doors].sort());
-    expect(local.lambda.functionNames().sort()).toEqual(everyFunction.map((fn) => fn.name).sort());
+  it('deploys the same functions under the names the local runner gives them (@baton/service)', () => {
+    const names = resourcesOf(synth.template, 'AWS::Lambda::Function').map(
+      ([, fn]) => fn.Properties.FunctionName as string,
+    );
+    expect(names.sort()).toEqual(everyFunction.map((fn) => fn.name).sort());
   });
 
   it.each(everyFunction)(
-    '$name: the deployed bundle and the local bundle are built from the same source files',
+    '$name: the deployed bundle and the bundle of the shared options are built from the same source files',
     ({ name, entry }) => {
       const deployed = deployedModules(name);
-      const running = localSources(name);
+      const running = reference.get(name)?.code ?? [];
       expect(running).toContain(`apps/example/${entry}`);
       // Workspace packages come from their TypeScript sources in both (the '@baton/source' condition) …
       expect(deployed.code.some((path) => path.startsWith('packages/core/src/'))).toBe(true);
       // … and the AWS SDK is bundled from its ES module builds (mainFields and conditions name 'module').
       expect(deployed.code.some((path) => /@aws-sdk\/client-dynamodb\/dist-es\//.test(path))).toBe(true);
-      // Every file the local service runs is in the deployed bundle's module graph, and every file that put code
-      // into the deployed bundle is one the local service runs. (Only the minified deployed bundle can drop a
+      // Every file the local bundle runs is in the deployed bundle's module graph, and every file that put code
+      // into the deployed bundle is one the local bundle runs. (Only the minified deployed bundle can drop a
       // module whose constants it inlined, so the graph, not the code, is the upper bound.)
       expect(running.filter((path) => !deployed.graph.includes(path))).toEqual([]);
       expect(deployed.code.filter((path) => !running.includes(path))).toEqual([]);
       expect(deployed.code.length).toBeGreaterThan(100);
+      // Both resolved exactly the same modules.
+      expect(deployed.graph).toEqual(reference.get(name)?.graph);
     },
   );
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { afterEach, expect, it } from 'vitest';
-import { withNagChecks } from '../src/app.js';
+import { withNagChecks } from '@baton/cdk';
 
 let outdir: string | undefined;
 afterEach(() => {

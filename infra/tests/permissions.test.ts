@@ -7,22 +7,6 @@ import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createJobsTable, DynamoDbJobStore, jobsTable } from '@baton/dynamodb';
 import {
-  type FunctionKey,
-  functionEnvironment,
-  functionName,
-  functionsInUse,
-  jobRunner,
-  jobsTableName,
-  type MaintenanceKey,
-  maintenanceEnvironment,
-  maintenanceFunctionName,
-  service,
-} from '@baton/example/service-definition';
-import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from '@baton/local';
-import type { IConstruct } from 'constructs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleAppDir, repositoryRoot } from '../src/paths.js';
-import {
   actionsOfStoreMethods,
   DOOR_STORE_METHODS,
   DOOR_TABLE_ACTIONS,
@@ -33,14 +17,32 @@ import {
   RUNNER_STORE_METHODS,
   RUNNER_TABLE_ACTIONS,
   STORE_METHOD_ACTIONS,
+  FAILURE_DETAIL_TYPE,
+  FAILURE_SOURCE,
   STORE_METHOD_INDEX,
-} from '../src/permissions.js';
-import { FAILURE_DETAIL_TYPE, FAILURE_SOURCE } from '../src/service-stack.js';
+} from '@baton/cdk';
+import { type FunctionKey, service } from '@baton/example/service';
+import {
+  functionEnvironment,
+  functionName,
+  functionsInUse,
+  jobRunner,
+  jobsTableName,
+  type MaintenanceKey,
+  maintenanceEnvironment,
+  maintenanceFunctionName,
+} from '@baton/service';
+import type { IConstruct } from 'constructs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleAppDir, repositoryRoot } from '../src/paths.js';
+import { startDynamoDb, type TestDynamoDb } from './support/dynamodb.js';
 import {
   actionsOf,
   defined,
+  deployedFunction,
   functionArnOf,
   logicalId,
+  maintenanceFunction,
   type Probe,
   render,
   resourcesOf,
@@ -208,7 +210,7 @@ function fakeLambdaInvoke(): Server {
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
 const lambdaContext = (key: FunctionKey, remainingMs = 60_000, caller?: string) => {
-  const name = functionName(key, service);
+  const name = functionName(service, key);
   const deadline = Date.now() + remainingMs;
   return {
     callbackWaitsForEmptyEventLoop: true,
@@ -229,7 +231,7 @@ const lambdaContext = (key: FunctionKey, remainingMs = 60_000, caller?: string) 
 
 const OWNER = 'arn:aws:iam::123456789012:user/permissions-test';
 let synth: Synthesized;
-let dynamo: EmbeddedDynamoDb;
+let dynamo: TestDynamoDb;
 const servers: Server[] = [];
 const handlers = new Map<FunctionKey, Handler>();
 const maintenanceHandlers = new Map<MaintenanceKey, Handler>();
@@ -243,10 +245,10 @@ const savedEnv = { ...process.env };
  * at module scope, so each one reads its own environment when it is imported.
  */
 async function loadHandler(key: FunctionKey): Promise<Handler> {
-  Object.assign(process.env, functionEnvironment(key, service), {
-    AWS_LAMBDA_FUNCTION_NAME: functionName(key, service),
+  Object.assign(process.env, functionEnvironment(service, key), {
+    AWS_LAMBDA_FUNCTION_NAME: functionName(service, key),
   });
-  if (!('BATON_JOBS_FUNCTION' in functionEnvironment(key, service))) delete process.env.BATON_JOBS_FUNCTION;
+  if (!('BATON_JOBS_FUNCTION' in functionEnvironment(service, key))) delete process.env.BATON_JOBS_FUNCTION;
   const module = (await import(pathToFileURL(join(exampleAppDir, service.functions[key].entry)).href)) as {
     handler: Handler;
   };
@@ -255,11 +257,11 @@ async function loadHandler(key: FunctionKey): Promise<Handler> {
 
 /** Loads a maintenance function's real handler module with the environment the stack gives it. */
 async function loadMaintenanceHandler(key: MaintenanceKey): Promise<Handler> {
-  const environment = maintenanceEnvironment(key, service);
+  const environment = maintenanceEnvironment(service, key);
   for (const variable of ['BATON_JOBS_FUNCTION', 'BATON_MAX_HOPS', 'BATON_RECONCILE_GRACE_MS'])
     delete process.env[variable];
   Object.assign(process.env, environment, {
-    AWS_LAMBDA_FUNCTION_NAME: maintenanceFunctionName(key, service),
+    AWS_LAMBDA_FUNCTION_NAME: maintenanceFunctionName(service, key),
   });
   const module = (await import(pathToFileURL(join(exampleAppDir, service.maintenance[key].entry)).href)) as {
     handler: Handler;
@@ -271,7 +273,7 @@ async function loadMaintenanceHandler(key: MaintenanceKey): Promise<Handler> {
 async function callMaintenance(key: MaintenanceKey, event: unknown) {
   const handler = maintenanceHandlers.get(key);
   if (!handler) throw new Error(`${key} is not loaded`);
-  const name = maintenanceFunctionName(key, service);
+  const name = maintenanceFunctionName(service, key);
   process.env.AWS_LAMBDA_FUNCTION_NAME = name;
   const context = {
     ...lambdaContext('worker', service.maintenance[key].timeoutSeconds * 1000),
@@ -287,13 +289,13 @@ async function callMaintenance(key: MaintenanceKey, event: unknown) {
 async function call(key: FunctionKey, event: unknown, context = lambdaContext(key)) {
   const handler = handlers.get(key);
   if (!handler) throw new Error(`${key} is not loaded`);
-  process.env.AWS_LAMBDA_FUNCTION_NAME = functionName(key, service);
+  process.env.AWS_LAMBDA_FUNCTION_NAME = functionName(service, key);
   return (await handler(event, context)) as Record<string, unknown>;
 }
 
 beforeAll(async () => {
   synth = synthesize();
-  dynamo = await startEmbeddedDynamoDb({ host: '127.0.0.1', port: 0 });
+  dynamo = await startDynamoDb();
   const client = new DynamoDBClient({
     endpoint: dynamo.endpoint,
     region: 'us-east-1',
@@ -335,7 +337,7 @@ afterAll(async () => {
  */
 function grantedTo(role: IConstruct) {
   const statements = statementsOfRole(synth.template, logicalId(role));
-  const table = `<${logicalId(synth.stack.table)}.Arn>`;
+  const table = `<${logicalId(synth.service.table)}.Arn>`;
   const on = (resource: string) =>
     statements.filter((s) => resourcesOfStatement(s).includes(resource)).flatMap(actionsOf);
   return {
@@ -351,9 +353,9 @@ function grantedTo(role: IConstruct) {
 const roleOf = (key: FunctionKey | MaintenanceKey) => {
   const fn =
     key === 'reconciler' || key === 'failedEvents'
-      ? synth.stack.maintenance.get(key)
-      : synth.stack.functions.get(key);
-  return defined(fn, `the deployed function ${key}`).role;
+      ? maintenanceFunction(synth.service, key)
+      : deployedFunction(synth.service, key);
+  return fn.role;
 };
 
 function expectGranted(key: FunctionKey | MaintenanceKey, used: Recorded) {
@@ -433,7 +435,7 @@ describe('every call the real handlers make is granted to their function', () =>
         'dynamodb:UpdateItem',
       ]),
     );
-    expect(used.invoked.map((i) => i.functionName)).toEqual([functionName('worker', service)]);
+    expect(used.invoked.map((i) => i.functionName)).toEqual([functionName(service, 'worker')]);
     expectGranted(key, used);
   });
 
@@ -443,7 +445,7 @@ describe('every call the real handlers make is granted to their function', () =>
       v1Event('POST', '/jobs', { operation: 'wait', input: { seconds: 2 } }, { prefer: 'respond-async' }),
     );
     const [dispatched] = take().invoked;
-    expect(dispatched?.functionName).toBe(functionName('worker', service));
+    expect(dispatched?.functionName).toBe(functionName(service, 'worker'));
     // 10.5 s left and a 10 s handoff margin: the checkpointing job hands over after about half a second.
     const result = await call('worker', dispatched?.payload, lambdaContext('worker', 10_500));
     expect(result).toMatchObject({ handled: true, outcome: 'requeued' });
@@ -451,7 +453,7 @@ describe('every call the real handlers make is granted to their function', () =>
     expect(new Set(used.dynamodb.map((r) => r.action))).toEqual(
       new Set(['dynamodb:GetItem', 'dynamodb:UpdateItem']),
     );
-    expect(used.invoked.map((i) => i.functionName)).toEqual([functionName('worker', service)]);
+    expect(used.invoked.map((i) => i.functionName)).toEqual([functionName(service, 'worker')]);
     expectGranted('worker', used);
   });
 
@@ -464,7 +466,7 @@ describe('every call the real handlers make is granted to their function', () =>
     );
     expect(statusOf(submitted)).toBe(202);
     const [dispatched] = recorded.invoked;
-    expect(dispatched?.functionName).toBe(functionName(key, service));
+    expect(dispatched?.functionName).toBe(functionName(service, key));
     expect(await call(key, dispatched?.payload)).toMatchObject({ handled: true, outcome: 'succeeded' });
     expectGranted(key, take());
   });
@@ -479,7 +481,7 @@ describe('every call the real handlers make is granted to their function', () =>
     );
     expect(accepted).toMatchObject({ status: 'queued' });
     const [dispatched] = recorded.invoked;
-    expect(dispatched?.functionName).toBe(functionName(key, service));
+    expect(dispatched?.functionName).toBe(functionName(service, key));
     expect(await call(key, dispatched?.payload)).toMatchObject({ handled: true, outcome: 'succeeded' });
     expectGranted(key, take());
   });
@@ -537,7 +539,7 @@ describe('every call the real handlers make is granted to their function', () =>
     const queries = used.dynamodb.filter((r) => r.action === 'dynamodb:Query');
     expect(queries.map((r) => r.indexName)).toEqual(queries.map(() => jobsTable.unfinishedIndex));
     expect(new Set(used.invoked.map((i) => i.functionName))).toEqual(
-      new Set([functionName(jobRunner(service), service)]),
+      new Set([functionName(service, jobRunner(service))]),
     );
     expect(used.invoked.map((i) => i.payload)).toEqual(
       expect.arrayContaining([
@@ -605,7 +607,7 @@ describe('every call the real handlers make is granted to their function', () =>
  * replay-name.
  */
 function matchesFailedEventsRule(event: Probe): boolean {
-  const handler = defined(synth.stack.maintenance.get('failedEvents'), 'the failed-event handler');
+  const handler = maintenanceFunction(synth.service, 'failedEvents');
   const [, rule] = defined(
     resourcesOf(synth.template, 'AWS::Events::Rule').find(([id]) => id === logicalId(handler.trigger)),
     'its rule',

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { BatonService } from '@baton/cdk';
+import type { MaintenanceKey } from '@baton/service';
 import type { IConstruct } from 'constructs';
 import { createServiceApp, type ServiceAppOptions } from '../../src/app.js';
 
@@ -15,16 +17,51 @@ export type Synthesized = ReturnType<typeof synthesize>;
  */
 export function synthesize(options: Omit<ServiceAppOptions, 'appProps'> = {}) {
   const outdir = mkdtempSync(join(tmpdir(), 'baton-infra-'));
-  const { app, stack } = createServiceApp({ ...options, appProps: { outdir } });
+  const { app, stack, service } = createServiceApp({ ...options, appProps: { outdir } });
   const assembly = app.synth();
   const template = Template.fromStack(stack);
   return {
     app,
     stack,
+    service,
     assembly,
     template,
     outdir,
     cleanup: () => rmSync(outdir, { recursive: true, force: true }),
+  };
+}
+
+/** What BatonService built for a function in use: the function and its role, logs and failure rules. */
+export function deployedFunction(service: BatonService, key: string) {
+  const fn = defined(service.functions.get(key), `function ${key}`);
+  const rules = defined(service.failureDestination.rulesFor(fn), `the failure rules of ${key}`);
+  return {
+    key,
+    name: fn.functionName,
+    entryPath: fn.entryPath,
+    function: fn.function,
+    role: fn.role,
+    logGroup: fn.logGroup,
+    tracingPolicy: fn.tracingPolicy,
+    failureRule: rules.failureRule,
+    replayRule: rules.replayRule,
+  };
+}
+
+/** What BatonService built for a maintenance function, with what invokes it (schedule or failure-bus rule). */
+export function maintenanceFunction(service: BatonService, key: MaintenanceKey) {
+  const [fn, trigger] =
+    key === 'reconciler'
+      ? [service.reconciler.handler, service.reconciler.schedule]
+      : [service.failureDestination.handler, service.failureDestination.handlerRule];
+  return {
+    key,
+    name: fn.functionName,
+    entryPath: fn.entryPath,
+    function: fn.function,
+    role: fn.role,
+    logGroup: fn.logGroup,
+    trigger,
   };
 }
 

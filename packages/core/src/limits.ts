@@ -1,10 +1,29 @@
 /**
- * The numbers several packages must agree on, each in one place. The doors, the worker, the reconciler, the
- * local emulators and the CDK app import them from here rather than repeating them.
+ * The AWS limits and Baton's own numbers that several packages must agree on, each in one place: the doors, the
+ * worker, the reconciler, the service definition, the local emulators and the CDK constructs import them from
+ * here (`@baton/core/limits`, a module with no imports) rather than repeating them.
  */
 
 /** API Gateway ends an integration after 29 s with a 504; HTTP APIs cannot raise it (aws-facts: apigateway limits). */
 export const API_GATEWAY_INTEGRATION_TIMEOUT_MS = 29_000;
+
+/** An HTTP API gives an integration at most 30 s, and that cannot be raised. */
+export const HTTP_API_INTEGRATION_TIMEOUT_MS = 30_000;
+
+/** Request and response payload of a synchronous (RequestResponse) invoke: 6 MB. */
+export const SYNC_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
+
+/** Payload of an asynchronous (Event) invoke: 1 MB since late 2025. */
+export const ASYNC_PAYLOAD_LIMIT_BYTES = 1024 * 1024;
+
+/** API Gateway (REST and HTTP APIs) refuses request payloads over 10 MB with 413. */
+export const API_GATEWAY_PAYLOAD_LIMIT_BYTES = 10 * 1024 * 1024;
+
+/** A Function URL passes the request as a synchronous invoke payload, and buffers the response: 6 MB each way. */
+export const FUNCTION_URL_PAYLOAD_LIMIT_BYTES = SYNC_PAYLOAD_LIMIT_BYTES;
+
+/** The longest a Lambda function may run: 15 minutes. */
+export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
 
 /** Lambda stops a chain of about 16 invocations (recursive-loop detection) unless the function opts out. */
 export const LAMBDA_RECURSION_LIMIT = 16;

@@ -1,49 +1,69 @@
+import {
+  APIGatewayEventRequestContextSchema,
+  APIGatewayProxyEventSchema,
+  APIGatewayProxyEventV2Schema,
+  APIGatewayRequestAuthorizerV2Schema,
+  APIGatewayRequestContextV2Schema,
+} from '@aws-lambda-powertools/parser/schemas';
 import { isValidCorrelationId } from '@baton/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
 import type { HttpRequest, HttpResponse } from './http-api.js';
 
-/**
- * Only the fields the doors use are validated — a full Powertools parser schema of a REST event costs more
- * per call than the whole route does (docs/decisions/0004-http-doors-without-a-router-framework.md).
+/*
+ * The doors validate the event fields they read with the Powertools parser's own event schemas, picked down to
+ * those fields (zod `.pick`, nested objects too). A full parser schema checks every field of the event — IP
+ * formats, certificates, WebSocket rules — and costs more per call than the whole route; picked down, it costs
+ * about what the hand-written shapes it replaced did (docs/decisions/0004-http-doors-without-a-router-framework.md,
+ * `pnpm bench`). Where AWS sends something the parser's schema refuses, the field is overridden and says why.
  */
-const RestEventFields = z.object({
-  httpMethod: z.string(),
-  path: z.string(),
-  headers: z.record(z.string(), z.string().optional()).nullish(),
-  queryStringParameters: z.record(z.string(), z.string().optional()).nullish(),
-  body: z.string().nullish(),
-  isBase64Encoded: z.boolean().nullish(),
-  requestContext: z.object({
-    stage: z.string(),
-    requestId: z.string(),
-    identity: z.object({ userArn: z.string().nullish() }).partial().nullish(),
-    authorizer: z.record(z.string(), z.unknown()).nullish(),
+
+/** REST `requestContext`: zod 4 refuses `.pick` on a refined object; its one refine is about WebSocket fields. */
+const restContext = z.object(APIGatewayEventRequestContextSchema.shape);
+const [lambdaAuthorizer, cognitoAuthorizer] = restContext.shape.authorizer.unwrap().unwrap().options;
+
+/** The REST API (v1) proxy event fields the door reads. */
+export const RestEventFields = APIGatewayProxyEventSchema.pick({
+  httpMethod: true,
+  path: true,
+  headers: true,
+  queryStringParameters: true,
+  body: true,
+  isBase64Encoded: true,
+}).extend({
+  requestContext: restContext.pick({ stage: true, requestId: true }).extend({
+    identity: restContext.shape.identity.pick({ userArn: true }),
+    // Either kind of authorizer, each picked down to the member that names the caller.
+    authorizer: z
+      .union([lambdaAuthorizer.pick({ principalId: true }), cognitoAuthorizer.pick({ claims: true })])
+      .nullish(),
   }),
 });
 
-const V2EventFields = z.object({
+const v2Authorizer = APIGatewayRequestAuthorizerV2Schema.shape;
+
+/**
+ * The HTTP API (v2) / Function URL event fields the door reads. One schema serves both: the parser's
+ * `LambdaFunctionUrlSchema` is `APIGatewayProxyEventV2Schema.extend({})`.
+ */
+export const V2EventFields = APIGatewayProxyEventV2Schema.pick({
+  rawPath: true,
+  rawQueryString: true,
+  headers: true,
+  isBase64Encoded: true,
+}).extend({
+  // Stricter than the parser's (any string): these doors serve payload format 2.0 only, and refuse the rest.
   version: z.literal('2.0'),
-  rawPath: z.string(),
-  rawQueryString: z.string().optional(),
-  headers: z.record(z.string(), z.string().optional()).nullish(),
+  // The parser's is optional but not nullable: a Function URL sends a request without a body as `body: null`.
   body: z.string().nullish(),
-  isBase64Encoded: z.boolean().nullish(),
-  requestContext: z.object({
-    stage: z.string().optional(),
-    requestId: z.string(),
-    http: z.object({ method: z.string() }),
-    authorizer: z
-      .object({
-        iam: z.object({ userArn: z.string().nullish() }).partial().nullish(),
-        lambda: z.record(z.string(), z.unknown()).nullish(),
-        jwt: z
-          .object({ claims: z.record(z.string(), z.unknown()) })
-          .partial()
-          .nullish(),
+  requestContext: APIGatewayRequestContextV2Schema.pick({ stage: true, requestId: true }).extend({
+    http: APIGatewayRequestContextV2Schema.shape.http.pick({ method: true }),
+    authorizer: APIGatewayRequestAuthorizerV2Schema.pick({ lambda: true })
+      .extend({
+        iam: v2Authorizer.iam.unwrap().pick({ userArn: true }).optional(),
+        jwt: v2Authorizer.jwt.unwrap().pick({ claims: true }).optional(),
       })
-      .partial()
-      .nullish(),
+      .optional(),
   }),
 });
 
@@ -120,10 +140,12 @@ export function fromRestEvent(event: APIGatewayProxyEvent, budgetMs: number): Ht
   if (!parsed.success) throw new NotAnHttpEvent(describeIssues(parsed.error));
   const { requestContext: context, ...fields } = parsed.data;
   const headers = lowerCaseKeys(fields.headers);
-  const authorizer = context.authorizer ?? {};
-  const claims = (authorizer.claims ?? {}) as Record<string, unknown>;
+  const authorizer = context.authorizer;
   const owner =
-    iamOwner(context.identity?.userArn) ?? stringClaim(authorizer.principalId) ?? stringClaim(claims.sub);
+    iamOwner(context.identity.userArn) ??
+    (authorizer && 'principalId' in authorizer
+      ? stringClaim(authorizer.principalId)
+      : stringClaim(authorizer?.claims.sub));
   return {
     method: fields.httpMethod,
     path: fields.path,
@@ -144,8 +166,7 @@ export function fromV2Event(event: APIGatewayProxyEventV2, budgetMs: number): Ht
   if (!parsed.success) throw new NotAnHttpEvent(describeIssues(parsed.error));
   const { requestContext: context, ...fields } = parsed.data;
   const headers = lowerCaseKeys(fields.headers);
-  const stage = context.stage ?? '$default';
-  const basePath = stage === '$default' ? '' : `/${stage}`;
+  const basePath = context.stage === '$default' ? '' : `/${context.stage}`;
   // An HTTP API stage other than $default is part of rawPath; routes are matched without it.
   const path =
     basePath && fields.rawPath.startsWith(`${basePath}/`)
@@ -155,13 +176,13 @@ export function fromV2Event(event: APIGatewayProxyEventV2, budgetMs: number): Ht
   const owner =
     iamOwner(authorizer.iam?.userArn) ??
     stringClaim(authorizer.lambda?.principalId) ??
-    stringClaim(authorizer.jwt?.claims?.sub);
+    stringClaim(authorizer.jwt?.claims.sub);
   return {
     method: context.http.method,
     path,
     basePath,
     headers,
-    query: Object.fromEntries(new URLSearchParams(fields.rawQueryString ?? '')),
+    query: Object.fromEntries(new URLSearchParams(fields.rawQueryString)),
     body: decodeBody(fields.body, fields.isBase64Encoded),
     owner,
     requestId: context.requestId,

@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { dirname, extname, join } from 'node:path';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BuildOptions, build } from 'esbuild';
+import { LAMBDA_BUNDLE_OPTIONS as SHARED_BUNDLE_OPTIONS } from '@baton/service';
+import { type BuildOptions, type BuildResult, build, type Plugin } from 'esbuild';
 
 /**
  * Bundles handler modules the way a Lambda deployment does (one self-contained ESM file per function), because
@@ -11,27 +13,14 @@ import { type BuildOptions, build } from 'esbuild';
  */
 
 /**
- * esbuild's ESM output turns `require()` of a CommonJS dependency into a shim that throws without a real
- * `require` in scope. The alias keeps the banner from colliding with a `createRequire` the bundle declares.
+ * The options a Lambda deployment of a handler uses, from the service definition's package: the CDK constructs
+ * hand the same ones to NodejsFunction. Checked here against esbuild's own type, since this is where they run.
  */
-const CREATE_REQUIRE_BANNER =
-  "import { createRequire as __batonCreateRequire } from 'node:module';\n" +
-  'const require = __batonCreateRequire(import.meta.url);';
-
-/** The options a Lambda deployment of a workspace handler uses; exported so the cloud stack can share them. */
 export const LAMBDA_BUNDLE_OPTIONS = {
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  // The default mainFields pick the AWS SDK's CommonJS builds, which fail in an ESM bundle.
-  mainFields: ['module', 'main'],
-  // Workspace packages export their TypeScript sources under '@baton/source'. Naming any condition drops
-  // esbuild's implicit 'module' one, and then the AWS SDK's `exports` resolve to its CommonJS builds through
-  // 'node' (which work only thanks to the banner below, and weigh ~20% more): so 'module' is named too.
-  conditions: ['@baton/source', 'module'],
-  banner: { js: CREATE_REQUIRE_BANNER },
-} as const satisfies BuildOptions;
+  ...SHARED_BUNDLE_OPTIONS,
+  mainFields: [...SHARED_BUNDLE_OPTIONS.mainFields],
+  conditions: [...SHARED_BUNDLE_OPTIONS.conditions],
+} satisfies BuildOptions;
 
 export class BundleError extends Error {
   override readonly name = 'BundleError';
@@ -52,6 +41,127 @@ export async function bundleFunction(
     functionName,
   );
   return outfile;
+}
+
+/** A source file as a bundle was built from it: its modification time and size. */
+export interface SourceStamp {
+  mtimeMs: number;
+  size: number;
+}
+
+/** Source files by absolute path, each with its stamp (undefined: the file did not exist). */
+export type SourceStamps = ReadonlyMap<string, SourceStamp | undefined>;
+
+export interface TrackedBundle {
+  /** `<outDir>/<functionName>/index.mjs` */
+  file: string;
+  /**
+   * The bundle's inputs outside node_modules, each stamped as it was when esbuild read it. Dependencies are left
+   * out on purpose: nobody edits node_modules under a running dev server (an install means a restart), and the
+   * AWS SDK alone is hundreds of files that every check would stat for nothing.
+   */
+  sources: SourceStamps;
+}
+
+/**
+ * `bundleFunction` for a service that reloads functions when their sources change (`reloadOnChange`): it also
+ * answers which source files the bundle was built from, stamped so that `sourcesChanged` can tell when the
+ * bundle has gone stale. Throws a BundleError, as `bundleFunction` does.
+ *
+ * Each stamp is taken just *before* esbuild reads the file (an `onLoad` hook that only stats), never after: a
+ * file saved while the build runs then shows a stamp older than the file, and the next check rebuilds — a stamp
+ * taken after the read could instead match content the bundle never saw, and that change would go unnoticed.
+ *
+ * The new bundle replaces the old one atomically (each output is written aside, then renamed over it): an
+ * environment starting meanwhile loads the old bundle or the new one, never a half-written file.
+ */
+export async function bundleFunctionTracked(
+  functionName: string,
+  entryPath: string,
+  outDir: string,
+  options: { sourcemap?: boolean } = {},
+): Promise<TrackedBundle> {
+  if (!existsSync(entryPath))
+    throw new BundleError(`Function "${functionName}": entry ${entryPath} does not exist`);
+  const outfile = resolve(outDir, functionName, 'index.mjs');
+  const absWorkingDir = process.cwd();
+  const stamped = new Map<string, SourceStamp | undefined>();
+  const stampBeforeRead: Plugin = {
+    name: 'baton-stamp-sources',
+    setup(build) {
+      build.onLoad({ filter: /.*/, namespace: 'file' }, async ({ path }) => {
+        if (isSource(path)) stamped.set(path, await stampOf(path));
+        return undefined; // esbuild loads the file itself, after this
+      });
+    },
+  };
+  const result = await bundle(
+    {
+      ...LAMBDA_BUNDLE_OPTIONS,
+      entryPoints: [entryPath],
+      outfile,
+      sourcemap: options.sourcemap ?? true,
+      absWorkingDir,
+      metafile: true,
+      write: false,
+      plugins: [stampBeforeRead],
+    },
+    functionName,
+  );
+  // The source map before the code: a new bundle never meets an old map.
+  const outputs = [...(result.outputFiles ?? [])].sort(
+    (a, b) => Number(a.path === outfile) - Number(b.path === outfile),
+  );
+  for (const output of outputs) {
+    const aside = `${output.path}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      await writeFile(aside, output.contents);
+      await rename(aside, output.path);
+    } catch (error) {
+      await rm(aside, { force: true });
+      throw new BundleError(`Writing the bundle of ${functionName} failed: ${(error as Error).message}`);
+    }
+  }
+  // The metafile names what the bundle is made of (paths relative to absWorkingDir; other namespaces as
+  // `namespace:path`); the hook above has stamped each of them already.
+  const sources = new Map<string, SourceStamp | undefined>();
+  for (const input of Object.keys(result.metafile?.inputs ?? {})) {
+    if (/^[a-z][\w-]+:/i.test(input)) continue;
+    const path = resolve(absWorkingDir, input);
+    if (!isSource(path)) continue;
+    sources.set(path, stamped.has(path) ? stamped.get(path) : await stampOf(path));
+  }
+  return { file: outfile, sources };
+}
+
+/** Whether any source differs from its stamp now (changed, created or gone): one stat per file, in parallel. */
+export async function sourcesChanged(sources: SourceStamps): Promise<boolean> {
+  const now = await Promise.all([...sources.keys()].map(stampOf));
+  return [...sources.values()].some((stamp, index) => !sameStamp(stamp, now[index]));
+}
+
+/** The sources of `after` that `before` lacks or stamps differently (what a rebuild picked up). */
+export function changedSources(before: SourceStamps, after: SourceStamps): string[] {
+  return [...after]
+    .filter(([path, stamp]) => !before.has(path) || !sameStamp(before.get(path), stamp))
+    .map(([path]) => path);
+}
+
+function isSource(path: string): boolean {
+  return !path.split(sep).includes('node_modules');
+}
+
+async function stampOf(path: string): Promise<SourceStamp | undefined> {
+  try {
+    const { mtimeMs, size } = await stat(path);
+    return { mtimeMs, size };
+  } catch {
+    return undefined;
+  }
+}
+
+function sameStamp(a: SourceStamp | undefined, b: SourceStamp | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : a.mtimeMs === b.mtimeMs && a.size === b.size;
 }
 
 /**
@@ -78,10 +188,10 @@ export async function bundleEnvironmentRuntime(outDir: string): Promise<string> 
   return outfile;
 }
 
-async function bundle(options: BuildOptions & { outfile: string }, what: string): Promise<void> {
+async function bundle(options: BuildOptions & { outfile: string }, what: string): Promise<BuildResult> {
   await mkdir(dirname(options.outfile), { recursive: true });
   try {
-    await build({ ...options, write: true, logLevel: 'silent' });
+    return await build({ write: true, ...options, logLevel: 'silent' });
   } catch (error) {
     const details =
       (error as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors

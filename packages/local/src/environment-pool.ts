@@ -1,7 +1,7 @@
 import type { ExecutionEnvironment } from './execution-environment.js';
 
 export interface EnvironmentPoolStats {
-  /** Environments serving an invocation (or initialising for one). */
+  /** Environments serving an invocation (or initialising for one), and slots reserved for one (see tryReserve). */
   busy: number;
   /** Warm environments waiting for an invocation. */
   idle: number;
@@ -14,22 +14,44 @@ export interface EnvironmentPoolStats {
 /**
  * A function's execution environments under its concurrency limit. A warm environment is reused before a new
  * one starts, the most recently used first (as Lambda does, so the fewest environments stay warm); a new one
- * starts only while fewer than `limit` are busy. Acquisition is synchronous, so two requests arriving together
- * can never both take the last slot.
+ * starts only while fewer than `limit` are busy.
+ *
+ * An invocation first reserves a slot (`tryReserve`), synchronously, so two requests arriving together can never
+ * both take the last slot; it then takes its environment (`take`), at once or — when the service reloads changed
+ * code — once it knows which bundle to run. A slot reserved is busy.
+ *
+ * Environments belong to a generation of the function's bundle. `renew()` starts a new one: from then on only
+ * environments of the new bundle serve invocations; the old ones are retired (ended) — idle ones at once, busy
+ * ones as soon as their invocation ends, never to be reused.
  */
 export class EnvironmentPool {
   private readonly idle: ExecutionEnvironment[] = [];
   private readonly busy = new Set<ExecutionEnvironment>();
+  private reserved = 0;
   private started = 0;
   private closed = false;
+  private generation = 0;
+  private readonly generationOf = new WeakMap<ExecutionEnvironment, number>();
+  private readonly retiring = new Set<Promise<void>>();
 
   constructor(
     private readonly limit: number,
     private readonly startEnvironment: () => ExecutionEnvironment,
   ) {}
 
-  /** An environment for one invocation, or undefined when the function is at its concurrency limit. */
-  tryAcquire(): ExecutionEnvironment | undefined {
+  /** Reserves a slot for one invocation, or answers false when the function is at its concurrency limit. */
+  tryReserve(): boolean {
+    if (this.closed || this.busy.size + this.reserved >= this.limit) return false;
+    this.reserved += 1;
+    return true;
+  }
+
+  /**
+   * The environment for a reserved slot: a warm one, or a new one (a cold start). Undefined once the pool is
+   * closed (the reservation is dropped).
+   */
+  take(): ExecutionEnvironment | undefined {
+    this.reserved -= 1;
     if (this.closed) return undefined;
     for (let warm = this.idle.pop(); warm !== undefined; warm = this.idle.pop()) {
       if (warm.isAlive) {
@@ -37,9 +59,9 @@ export class EnvironmentPool {
         return warm;
       }
     }
-    if (this.busy.size >= this.limit) return undefined;
     const environment = this.startEnvironment();
     this.started += 1;
+    this.generationOf.set(environment, this.generation);
     environment.onEnded(() => {
       const index = this.idle.indexOf(environment);
       if (index >= 0) this.idle.splice(index, 1);
@@ -48,9 +70,22 @@ export class EnvironmentPool {
     return environment;
   }
 
+  /** Gives back a reserved slot that took no environment. */
+  cancel(): void {
+    this.reserved -= 1;
+  }
+
   release(environment: ExecutionEnvironment): void {
     this.busy.delete(environment);
-    if (environment.isAlive && !this.closed) this.idle.push(environment);
+    if (!environment.isAlive || this.closed) return;
+    if (this.generationOf.get(environment) === this.generation) this.idle.push(environment);
+    else this.retire(environment);
+  }
+
+  /** The function's bundle was rebuilt: environments started before now are retired (see the class comment). */
+  renew(): void {
+    this.generation += 1;
+    for (const environment of this.idle.splice(0)) this.retire(environment);
   }
 
   /** Ends every environment, busy or idle; returns how many were alive. */
@@ -63,9 +98,20 @@ export class EnvironmentPool {
   async close(): Promise<void> {
     this.closed = true;
     await this.killAll();
+    await Promise.all(this.retiring);
   }
 
   stats(): EnvironmentPoolStats {
-    return { busy: this.busy.size, idle: this.idle.length, started: this.started, limit: this.limit };
+    return {
+      busy: this.busy.size + this.reserved,
+      idle: this.idle.length,
+      started: this.started,
+      limit: this.limit,
+    };
+  }
+
+  private retire(environment: ExecutionEnvironment): void {
+    const ending = environment.kill().finally(() => this.retiring.delete(ending));
+    this.retiring.add(ending);
   }
 }

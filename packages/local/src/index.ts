@@ -39,4 +39,15 @@ export {
   SIGNATURE_MAX_SKEW_MS,
   type SignatureOptions,
 } from './sigv4.js';
+export {
+  type Endpoints,
+  LOCAL_CALLER,
+  LOCAL_STAGE,
+  type RunningService,
+  resumeJobs,
+  type StartServiceOptions,
+  startService,
+  unfinishedJobIds,
+  writeEndpointsFile,
+} from './start-service.js';
 export { continueChain, parseTraceHeader } from './trace-header.js';

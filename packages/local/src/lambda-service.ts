@@ -3,7 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AsyncEvent, AsyncFailureReason } from './async-event-queue.js';
-import { bundleEnvironmentRuntime, bundleFunction } from './bundler.js';
+import {
+  bundleEnvironmentRuntime,
+  bundleFunction,
+  bundleFunctionTracked,
+  type SourceStamps,
+} from './bundler.js';
 import { lambdaEnvironmentVariables } from './environment-variables.js';
 import {
   concurrencyLimitExceeded,
@@ -75,6 +80,15 @@ export interface LambdaServiceOptions extends SignatureOptions {
   /** Emit source maps with the bundles so stack traces point at the sources. Default true. */
   sourcemap?: boolean;
   /**
+   * Pick up source changes without a restart (a dev server): before each invocation, sync or async, the
+   * function's own source files (its bundle's inputs outside node_modules) are stat'ed; when one changed since
+   * the bundle was built, the function is bundled again and the invocation runs the new code, in a new
+   * environment (environments of the old bundle are retired: idle ones at once, busy ones when their invocation
+   * ends). A bundle that fails to build answers invocations as an init failure (`BundleError`, esbuild's
+   * message), until the file is fixed. Default false: bundles are built once, at start, and nothing is checked.
+   */
+  reloadOnChange?: boolean;
+  /**
    * Fault injection: kill the environment under a fraction of invocations, lose a fraction of accepted async
    * events. Off by default; `setFaults()` changes it while the service runs. See fault-injection.ts.
    */
@@ -143,10 +157,14 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
   const bundleDir = options.bundleDir
     ? resolve(options.bundleDir)
     : await mkdtemp(join(tmpdir(), 'baton-local-'));
-  const [runtimeFile, ...bundleFiles] = await Promise.all([
+  const sourcemap = options.sourcemap ?? true;
+  const reloadOnChange = options.reloadOnChange ?? false;
+  const [runtimeFile, ...bundles] = await Promise.all([
     bundleEnvironmentRuntime(bundleDir),
     ...definitions.map((fn) =>
-      bundleFunction(fn.name, fn.entryPath, bundleDir, { sourcemap: options.sourcemap ?? true }),
+      reloadOnChange
+        ? bundleFunctionTracked(fn.name, fn.entryPath, bundleDir, { sourcemap })
+        : bundleFunction(fn.name, fn.entryPath, bundleDir, { sourcemap }).then((file) => ({ file })),
     ),
   ]);
 
@@ -294,13 +312,13 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
   const { port, url } = await api.listen(options.port ?? 0, host);
 
   definitions.forEach((fn, index) => {
-    const bundleFile = bundleFiles[index] as string;
+    const bundle = bundles[index] as { file: string; sources?: SourceStamps };
     functions.set(
       fn.name,
       new HostedFunction({
         fn,
         runtimeFile,
-        bundleFile,
+        bundleFile: bundle.file,
         logSink,
         environmentVariables: (logStreamName) =>
           lambdaEnvironmentVariables(
@@ -317,6 +335,14 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
           if (history.length > INVOCATION_HISTORY) history.shift();
         },
         faults,
+        ...(bundle.sources === undefined
+          ? {}
+          : {
+              reload: {
+                sources: bundle.sources,
+                rebuild: () => bundleFunctionTracked(fn.name, fn.entryPath, bundleDir, { sourcemap }),
+              },
+            }),
       }),
     );
   });

@@ -1,9 +1,10 @@
 // The direct Invoke door (RPC). Composition only: wired once per execution environment.
 import { createDirectInvokeHandler } from '@baton/direct-invoke';
+import { wireService } from '@baton/handlers';
 import { withJobWorker } from '@baton/self-invoke';
-import { wireService } from '../wiring.js';
+import { registry } from '../operations/index.js';
 
-const { deps, worker, logger, settings } = wireService();
+const { deps, worker, logger, settings } = wireService(registry);
 
 export const handler = withJobWorker(
   worker,

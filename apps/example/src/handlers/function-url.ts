@@ -1,8 +1,9 @@
 // The Function URL door. Composition only: wired once per execution environment.
 import { createFunctionUrlHandler } from '@baton/function-url';
+import { wireService } from '@baton/handlers';
 import { withJobWorker } from '@baton/self-invoke';
-import { wireService } from '../wiring.js';
+import { registry } from '../operations/index.js';
 
-const { deps, worker, logger } = wireService();
+const { deps, worker, logger } = wireService(registry);
 
 export const handler = withJobWorker(worker, createFunctionUrlHandler({ deps, logger }));

@@ -1,4 +1,5 @@
 // The worker the API door hands its jobs to. Composition only: wired once per execution environment.
-import { wireService } from '../wiring.js';
+import { wireService } from '@baton/handlers';
+import { registry } from '../operations/index.js';
 
-export const handler = wireService().worker;
+export const handler = wireService(registry).worker;

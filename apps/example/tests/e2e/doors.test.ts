@@ -1,19 +1,24 @@
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { type Endpoints, type RunningService, startService } from '@baton/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Endpoints, startLocalStack } from '../../src/local-stack.js';
+import { service } from '../../baton.config.js';
 import { expectedReport } from '../fixtures/expected-report.js';
+
+const appDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
  * The example service end to end on this machine: plain HTTP against the local API Gateway and Function URL
  * emulators, the real Lambda SDK against the local Invoke API, the real handlers, the embedded DynamoDB.
  */
-let stack: Awaited<ReturnType<typeof startLocalStack>>;
+let stack: RunningService;
 let endpoints: Endpoints;
 let lambda: LambdaClient;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ basePort: 0, logs: 'quiet' });
+  stack = await startService(service, { appDir, basePort: 0, logs: 'quiet' });
   endpoints = stack.endpoints;
   lambda = new LambdaClient({
     endpoint: endpoints.invoke,
@@ -31,6 +36,13 @@ afterAll(async () => {
 type Door = 'restApi' | 'httpApi' | 'functionUrl';
 const DOORS: Door[] = ['restApi', 'httpApi', 'functionUrl'];
 
+/** The base URL of a door: the example serves every one. */
+function urlOf(door: Door): string {
+  const url = endpoints[door];
+  if (url === undefined) throw new Error(`The example service has no ${door} door.`);
+  return url;
+}
+
 /** A SigV4 Authorization header as `curl --aws-sigv4` sends it: locally its access key names the caller. */
 const signedAs = (accessKey: string) => ({
   authorization: `AWS4-HMAC-SHA256 Credential=${accessKey}/20261123/us-east-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`,
@@ -44,7 +56,7 @@ async function call(
   body?: unknown,
   headers: Record<string, string> = {},
 ) {
-  const response = await fetch(`${endpoints[door]}${path}`, {
+  const response = await fetch(`${urlOf(door)}${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...headers },
     ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
@@ -60,7 +72,7 @@ async function pollUntilDone(
   timeoutMs = 60_000,
   headers: Record<string, string> = {},
 ) {
-  const origin = new URL(endpoints[door]).origin;
+  const origin = new URL(urlOf(door)).origin;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const response = await fetch(`${origin}${location}`, { headers });
@@ -173,7 +185,7 @@ describe('every door of the example service, on this machine', () => {
       meta: { async: true },
     });
     const location = accepted.headers.get('location') as string;
-    const origin = new URL(endpoints.restApi).origin;
+    const origin = new URL(urlOf('restApi')).origin;
     for (let i = 0; i < 40; i++) {
       const job = (await (await fetch(`${origin}${location}`)).json()) as { status: string };
       if (job.status === 'running') break;

@@ -1,5 +1,5 @@
+import { functionName } from '@baton/service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { functionName } from '../../src/service-definition.js';
 import { reliabilityService } from './fixtures/service.js';
 import {
   FULL,
@@ -32,7 +32,7 @@ describe('duplicates: every job-run event delivered 3 extra times', () => {
     `runs ${JOBS} jobs exactly ${JOBS} times`,
     async () => {
       const started = Date.now();
-      const worker = functionName('worker', reliabilityService);
+      const worker = functionName(reliabilityService, 'worker');
       const ids: string[] = [];
       const deliveries = { sent: 0, throttledAndSentAgain: 0, functionErrors: 0 };
       await forEachLimited(

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isTerminal } from '@baton/core';
+import { functionName } from '@baton/service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { functionName } from '../../src/service-definition.js';
 import { reliabilityService } from './fixtures/service.js';
 import {
   countErrors,
@@ -41,7 +41,7 @@ describe('faults: killed environments and dropped events', () => {
         killFraction: 0.1,
         dropFraction: 0.1,
         seed: SEED,
-        functions: [functionName('worker', reliabilityService), functionName('api', reliabilityService)],
+        functions: [functionName(reliabilityService, 'worker'), functionName(reliabilityService, 'api')],
       },
     });
   }, 120_000);
@@ -93,7 +93,7 @@ describe('faults: killed environments and dropped events', () => {
         await sleep(100);
       }
       const probeKilled = await suite.stack.lambda.killEnvironments(
-        functionName('worker', reliabilityService),
+        functionName(reliabilityService, 'worker'),
       );
       const { ended, unfinished, missing } = await waitUntilTerminal(suite.store, [...ids], {
         timeoutMs: FULL ? 30 * 60_000 : 150_000,
@@ -120,8 +120,8 @@ describe('faults: killed environments and dropped events', () => {
         stepMs: STEP_MS,
         faults: { killFraction: 0.1, dropFraction: 0.1, seed: SEED },
         injected: {
-          worker: stats.byFunction[functionName('worker', reliabilityService)],
-          api: stats.byFunction[functionName('api', reliabilityService)],
+          worker: stats.byFunction[functionName(reliabilityService, 'worker')],
+          api: stats.byFunction[functionName(reliabilityService, 'api')],
         },
         clientRetries,
         terminal: ended.size,
@@ -140,7 +140,7 @@ describe('faults: killed environments and dropped events', () => {
       };
       writeFigures('faults', figures);
       expect(figures).toMatchObject({ accepted: JOBS + 1, terminal: JOBS + 1, stuck: 0, lost: 0 });
-      expect((stats.byFunction[functionName('worker', reliabilityService)]?.killed ?? 0) > 0).toBe(true);
+      expect((stats.byFunction[functionName(reliabilityService, 'worker')]?.killed ?? 0) > 0).toBe(true);
       // The probe was killed a quarter of the way in, after a checkpoint was stored: it resumed from there.
       const probeRuns = figures.probe.executions;
       expect(probeRuns.length).toBeGreaterThanOrEqual(2);

@@ -6,13 +6,16 @@ import { fileURLToPath } from 'node:url';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import {
   API_GATEWAY_PAYLOAD_LIMIT_BYTES,
+  type Endpoints,
   FUNCTION_URL_PAYLOAD_LIMIT_BYTES,
+  type RunningService,
   SYNC_PAYLOAD_LIMIT_BYTES,
+  startService,
 } from '@baton/local';
+import { functionsInUse, servingFunction } from '@baton/service';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Endpoints, startLocalStack } from '../../src/local-stack.js';
-import { type FunctionKey, functionFor, functionsInUse, service } from '../../src/service-definition.js';
+import { type FunctionKey, service } from '../../baton.config.js';
 import {
   DOORS,
   type Door,
@@ -88,9 +91,31 @@ const DOOR_LIMITS: Record<Door, DoorLimits> = {
 };
 
 const FUNCTION_KEYS = functionsInUse(service);
+/** The local Lambda service's limit for a function that reserves no concurrency. */
+const DEFAULT_CONCURRENCY = 10;
+
+/** The function serving an HTTP door: the example serves every one. */
+function functionFor(door: (typeof DOOR_KINDS)[Door]): FunctionKey {
+  const key = servingFunction(service, door);
+  if (key === undefined) throw new Error(`The example service has no ${door} door.`);
+  return key;
+}
+
+/** The base URL of a door. */
+function urlOf(door: Door): string {
+  const url = endpoints[door];
+  if (url === undefined) throw new Error(`The example service has no ${door} door.`);
+  return url;
+}
 
 const concurrencyFor = (key: FunctionKey) =>
-  Math.max(1, Math.min(MAX_CONCURRENCY, service.functions[key].reservedConcurrency - CONCURRENCY_HEADROOM));
+  Math.max(
+    1,
+    Math.min(
+      MAX_CONCURRENCY,
+      (service.functions[key].reservedConcurrency ?? DEFAULT_CONCURRENCY) - CONCURRENCY_HEADROOM,
+    ),
+  );
 
 function roleOf(key: FunctionKey): FunctionRole {
   const { doors } = service.functions[key];
@@ -169,7 +194,7 @@ const round = (value: number) => Math.round(value * 10) / 10;
 
 // ---- the stack -------------------------------------------------------------------------------------------
 
-let stack: Awaited<ReturnType<typeof startLocalStack>> | undefined;
+let stack: RunningService | undefined;
 let endpoints: Endpoints;
 let lambda: LambdaClient;
 const agent = new http.Agent({ keepAlive: true, maxSockets: MAX_CONCURRENCY });
@@ -179,7 +204,10 @@ beforeAll(async () => {
     `[hostile-input] seed ${SEED} (replay: BATON_RELIABILITY_SEED=${SEED}${FULL ? ' BATON_RELIABILITY=full' : ''}), ` +
       `${REQUESTS_PER_DOOR} requests per door, ${PAYLOADS_PER_FUNCTION} payloads per function`,
   );
-  stack = await startLocalStack({ logs: 'quiet' });
+  stack = await startService(service, {
+    appDir: join(dirname(fileURLToPath(import.meta.url)), '..', '..'),
+    logs: 'quiet',
+  });
   endpoints = stack.endpoints;
   lambda = new LambdaClient({
     endpoint: endpoints.invoke,
@@ -252,7 +280,7 @@ async function sendHttpThroughThrottles(
   door: Door,
   request: HostileRequest,
   tally: Tally,
-  base = endpoints[door],
+  base = urlOf(door),
 ) {
   const functionName = endpoints.functions[functionFor(DOOR_KINDS[door])] as string;
   for (let attempt = 1; ; attempt += 1) {
@@ -306,7 +334,7 @@ async function followAcceptedJobs(
   tally: Tally,
   concurrency: number,
 ): Promise<Record<string, number>> {
-  const origin = new URL(endpoints[door]).origin;
+  const origin = new URL(urlOf(door)).origin;
   const outcomes: Record<string, number> = {};
   await forEachBounded(accepted, concurrency, async ({ index, location, request }) => {
     const auth = request.headers.filter(([name]) =>

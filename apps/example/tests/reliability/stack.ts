@@ -7,16 +7,17 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { isTerminal, type Job } from '@baton/core';
 import { DynamoDbJobStore } from '@baton/dynamodb';
-import type { FaultOptions } from '@baton/local';
-import { type LocalStackOptions, startLocalStack } from '../../src/local-stack.js';
-import { jobsTableName } from '../../src/service-definition.js';
+import { type FaultOptions, type StartServiceOptions, startService } from '@baton/local';
+import { jobsTableName } from '@baton/service';
 import { reliabilityService } from './fixtures/service.js';
 
 /** `BATON_RELIABILITY=full` runs the sizes docs/reliability.md reports; otherwise a reduced run for `pnpm test`. */
 export const FULL = process.env.BATON_RELIABILITY === 'full';
 export const SEED = Number(process.env.BATON_RELIABILITY_SEED ?? 20_261_202);
 
-const repositoryRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+/** The example's folder: the service definition's entries are relative to it. */
+const appDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const repositoryRoot = join(appDir, '..', '..');
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /** One line of the tally file: an execution of a suite operation, as the operation itself recorded it. */
@@ -36,7 +37,7 @@ export interface ReliabilityStackOptions {
   readonly leaseTtlMs?: number;
   /** Scales the local Lambda service's retry backoff and event age (1 = AWS's minutes). */
   readonly timeScale?: number;
-  readonly extra?: Partial<LocalStackOptions>;
+  readonly extra?: Partial<StartServiceOptions>;
 }
 
 /**
@@ -48,8 +49,8 @@ export async function startReliabilityStack(options: ReliabilityStackOptions = {
   const dir = mkdtempSync(join(tmpdir(), 'baton-reliability-'));
   const tallyFile = join(dir, 'executions.jsonl');
   writeFileSync(tallyFile, '');
-  const stack = await startLocalStack({
-    service: reliabilityService,
+  const stack = await startService(reliabilityService, {
+    appDir,
     logs: 'quiet',
     // The worker's timeout is 6 s (fixtures/service.ts): a checkpointing job hands over 1 s before it ends.
     environment: { BATON_TALLY_FILE: tallyFile, BATON_HANDOFF_MARGIN_MS: '1000' },
@@ -61,10 +62,17 @@ export async function startReliabilityStack(options: ReliabilityStackOptions = {
     ...(options.faults && { faults: options.faults }),
     ...options.extra,
   });
-  const dynamo = new DynamoDBClient({ endpoint: stack.endpoints.dynamodb, region: 'us-east-1', credentials });
+  // The reliability service has every HTTP door: the tests may use any without checking.
+  const { restApi, httpApi, functionUrl } = stack.endpoints;
+  if (restApi === undefined || httpApi === undefined || functionUrl === undefined) {
+    await stack.stop();
+    throw new Error('The reliability service lacks an HTTP door.');
+  }
+  const endpoints = { ...stack.endpoints, restApi, httpApi, functionUrl };
+  const dynamo = new DynamoDBClient({ endpoint: endpoints.dynamodb, region: 'us-east-1', credentials });
   const store = new DynamoDbJobStore({ client: dynamo, tableName: jobsTableName(reliabilityService) });
   const lambda = new LambdaClient({
-    endpoint: stack.endpoints.invoke,
+    endpoint: endpoints.invoke,
     region: 'us-east-1',
     credentials,
     maxAttempts: 1,
@@ -110,7 +118,7 @@ export async function startReliabilityStack(options: ReliabilityStackOptions = {
     await stack.stop();
     rmSync(dir, { recursive: true, force: true });
   };
-  return { stack, endpoints: stack.endpoints, store, executions, deliver, stop };
+  return { stack, endpoints, store, executions, deliver, stop };
 }
 
 export type ReliabilityStack = Awaited<ReturnType<typeof startReliabilityStack>>;

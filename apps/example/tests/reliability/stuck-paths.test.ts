@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isTerminal, type Job } from '@baton/core';
+import { functionName } from '@baton/service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { functionName } from '../../src/service-definition.js';
 import { reliabilityService } from './fixtures/service.js';
 import { postJob, type ReliabilityStack, startReliabilityStack, writeFigures } from './stack.js';
 
@@ -79,7 +79,7 @@ describe('stuck paths: every job ends within two reconciler periods', () => {
   });
 
   it('2. a sync run handed off whose dispatch is lost is dispatched again and completes', async () => {
-    const worker = functionName('worker', reliabilityService);
+    const worker = functionName(reliabilityService, 'worker');
     suite.stack.lambda.setFaults({ dropFraction: 1, functions: [worker] });
     const answer = await postJob(
       suite.endpoints.httpApi,

@@ -1,0 +1,1 @@
+export { wireFailedEventHandler, wireReconciler, wireService } from './wiring.js';

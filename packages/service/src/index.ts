@@ -1,0 +1,3 @@
+export * from './bundling.js';
+export * from './definition.js';
+export * from './names.js';
