@@ -1,5 +1,5 @@
-import { service } from '@baton/example/service';
 import { BatonStack, type BatonStackProps, withNagChecks } from '@baton/cdk';
+import { service } from '@baton/example/service';
 import type { ServiceDefinition } from '@baton/service';
 import { App, type AppProps } from 'aws-cdk-lib';
 import { exampleAppDir } from './paths.js';

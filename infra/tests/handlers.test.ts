@@ -1,12 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { service } from '@baton/example/service';
-import {
-  functionName,
-  functionsInUse,
-  LAMBDA_BUNDLE_OPTIONS,
-  maintenanceFunctionName,
-} from '@baton/service';
+import { functionName, functionsInUse, LAMBDA_BUNDLE_OPTIONS, maintenanceFunctionName } from '@baton/service';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleAppDir, repositoryRoot } from '../src/paths.js';

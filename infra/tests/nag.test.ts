@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { withNagChecks } from '@baton/cdk';
 import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { afterEach, expect, it } from 'vitest';
-import { withNagChecks } from '@baton/cdk';
 
 let outdir: string | undefined;
 afterEach(() => {

@@ -5,22 +5,22 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createJobsTable, DynamoDbJobStore, jobsTable } from '@baton/dynamodb';
 import {
   actionsOfStoreMethods,
   DOOR_STORE_METHODS,
   DOOR_TABLE_ACTIONS,
   FAILED_EVENTS_STORE_METHODS,
   FAILED_EVENTS_TABLE_ACTIONS,
+  FAILURE_DETAIL_TYPE,
+  FAILURE_SOURCE,
   RECONCILER_STORE_METHODS,
   RECONCILER_TABLE_ACTIONS,
   RUNNER_STORE_METHODS,
   RUNNER_TABLE_ACTIONS,
   STORE_METHOD_ACTIONS,
-  FAILURE_DETAIL_TYPE,
-  FAILURE_SOURCE,
   STORE_METHOD_INDEX,
 } from '@baton/cdk';
+import { createJobsTable, DynamoDbJobStore, jobsTable } from '@baton/dynamodb';
 import { type FunctionKey, service } from '@baton/example/service';
 import {
   functionEnvironment,

@@ -3,7 +3,6 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PROBLEM_GATEWAY_RESPONSES } from '@baton/api-gateway';
-import { jobsTable, jobsTableDefinition } from '@baton/dynamodb';
 import {
   DOOR_TABLE_ACTIONS,
   FAILED_EVENTS_TABLE_ACTIONS,
@@ -16,6 +15,7 @@ import {
   RUNNER_TABLE_ACTIONS,
   reconcilerMetricNamespace,
 } from '@baton/cdk';
+import { jobsTable, jobsTableDefinition } from '@baton/dynamodb';
 import { type FunctionKey, service } from '@baton/example/service';
 import {
   type Door,
@@ -880,8 +880,7 @@ describe('cdk-nag (AwsSolutions)', () => {
   });
 
   it('the acknowledgments are written into the template for auditors', () => {
-    const tracing =
-      synth.template.toJSON().Resources[logicalId(deployed('api').tracingPolicy)];
+    const tracing = synth.template.toJSON().Resources[logicalId(deployed('api').tracingPolicy)];
     expect(tracing.Metadata.cdk_nag.rules_to_suppress).toEqual([
       expect.objectContaining({ id: 'AwsSolutions-IAM5[Resource::*]', reason: expect.any(String) }),
     ]);

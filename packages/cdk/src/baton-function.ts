@@ -24,8 +24,8 @@ export interface BatonFunctionProps {
    */
   readonly projectDir?: string;
   /**
-   * The project's lock file. NodejsFunction bundles from its folder (every entry must be under it) and runs
-   * esbuild with the package manager it names.
+   * The project's lock file (a relative path is relative to `projectDir`). NodejsFunction bundles from its
+   * folder (every entry must be under it) and runs esbuild with the package manager it names.
    * @default - the first package-lock.json, pnpm-lock.yaml, yarn.lock or bun.lock(b) in `projectDir` or above
    */
   readonly depsLockFilePath?: string;
@@ -93,7 +93,9 @@ export class BatonFunction extends Construct {
     this.entryPath = entryPath(props.entry, project.projectDir);
     this.alarmActions = props.alarmActions ?? [];
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? DEFAULT_LOG_RETENTION });
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? DEFAULT_LOG_RETENTION,
+    });
     // An explicit role, so the function gets no AWSLambdaBasicExecutionRole (logs:* on every log group).
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),

@@ -62,8 +62,8 @@ export interface BatonServiceProps<K extends string = string> {
    */
   readonly projectDir?: string;
   /**
-   * The project's lock file: NodejsFunction bundles from its folder (the project root, which every entry must be
-   * under) with the package manager it names.
+   * The project's lock file (a relative path is relative to `projectDir`): NodejsFunction bundles from its
+   * folder (the project root, which every entry must be under) with the package manager it names.
    * @default - the first package-lock.json, pnpm-lock.yaml, yarn.lock or bun.lock(b) in `projectDir` or above
    */
   readonly depsLockFilePath?: string;
@@ -350,7 +350,7 @@ function checkProps<K extends string>(definition: ServiceDefinition<K>, props: B
   }
   if (props.existingTable && props.removalPolicy !== undefined) {
     problems.push(
-      "existingTable and removalPolicy: set one or the other — removalPolicy applies to the table BatonService " +
+      'existingTable and removalPolicy: set one or the other — removalPolicy applies to the table BatonService ' +
         'creates, and an existing table keeps its own.',
     );
   }
@@ -371,7 +371,10 @@ function checkProps<K extends string>(definition: ServiceDefinition<K>, props: B
     ) {
       problems.push(`${at}.timeoutSeconds: 1 to 900 (Lambda's range), not ${timeoutSeconds}.`);
     }
-    if (reservedConcurrency !== undefined && (!Number.isInteger(reservedConcurrency) || reservedConcurrency < 1)) {
+    if (
+      reservedConcurrency !== undefined &&
+      (!Number.isInteger(reservedConcurrency) || reservedConcurrency < 1)
+    ) {
       problems.push(`${at}.reservedConcurrency: a whole number, at least 1, not ${reservedConcurrency}.`);
     }
   }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { LAMBDA_BUNDLE_OPTIONS } from '@baton/service';
 import { type BundlingOptions, LogLevel, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { version as esbuildVersion } from 'esbuild';
 
 /**
  * How every handler is bundled for Lambda: the esbuild options of @baton/service (`LAMBDA_BUNDLE_OPTIONS`), the
@@ -32,6 +33,9 @@ export function lambdaBundling(options: { readonly metafile?: boolean } = {}): B
     // expensive to format; kept names give readable enough traces.
     sourceMap: false,
     forceDockerBundling: false,
+    // Should NodejsFunction find no esbuild to run here, it bundles in Docker instead: with the esbuild version
+    // this package installs, so that bundle is the same as a local one.
+    esbuildVersion,
     logLevel: LogLevel.WARNING,
     // For tests: esbuild's list of the modules in each bundle. Off for deploys: it would ship in the zip.
     metafile: options.metafile ?? false,
@@ -39,7 +43,13 @@ export function lambdaBundling(options: { readonly metafile?: boolean } = {}): B
 }
 
 /** The lock files NodejsFunction knows, in the order they are looked for in each folder. */
-export const LOCK_FILES = ['package-lock.json', 'pnpm-lock.yaml', 'yarn.lock', 'bun.lock', 'bun.lockb'] as const;
+export const LOCK_FILES = [
+  'package-lock.json',
+  'pnpm-lock.yaml',
+  'yarn.lock',
+  'bun.lock',
+  'bun.lockb',
+] as const;
 
 /**
  * The project a service's handlers are bundled from: the folder their entries are relative to, the lock file

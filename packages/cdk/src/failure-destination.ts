@@ -135,7 +135,10 @@ export class FailureDestination extends Construct {
       // refused (the invoke itself failing, not the function) for up to an hour; no dead-letter queue, for the
       // same reasons as above.
       targets: [
-        new targets.LambdaFunction(this.handler.function, { retryAttempts: 2, maxEventAge: Duration.hours(1) }),
+        new targets.LambdaFunction(this.handler.function, {
+          retryAttempts: 2,
+          maxEventAge: Duration.hours(1),
+        }),
       ],
     });
     replayOnly(this.handlerRule, false);

@@ -25,7 +25,8 @@ export class JobsTable extends Construct {
   constructor(scope: Construct, id: string, props: JobsTableProps) {
     super(scope, id);
     const spec = jobsTableDefinition(props.tableName);
-    if (spec.BillingMode !== 'PAY_PER_REQUEST') throw new Error('The jobs table is expected to be on-demand.');
+    if (spec.BillingMode !== 'PAY_PER_REQUEST')
+      throw new Error('The jobs table is expected to be on-demand.');
     const attribute = (name: string | undefined): dynamodb.Attribute => {
       const type = spec.AttributeDefinitions?.find((a) => a.AttributeName === name)?.AttributeType;
       const types = { S: dynamodb.AttributeType.STRING, N: dynamodb.AttributeType.NUMBER };

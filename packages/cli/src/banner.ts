@@ -82,12 +82,15 @@ export function renderBanner(input: BannerInput): string {
   rows.push([
     'Lambda Invoke API',
     endpoints.invoke,
-    invokeFunction ? `→ ${servedBy.invoke} as ${invokeFunction}; any function by name` : 'any function by name',
+    invokeFunction
+      ? `→ ${servedBy.invoke} as ${invokeFunction}; any function by name`
+      : 'any function by name',
   ]);
   rows.push(['DynamoDB', endpoints.dynamodb, `table ${input.jobsTable}`]);
   const labelWidth = Math.max(...rows.map(([label]) => label.length)) + 2;
   const urlWidth = Math.max(...rows.map(([, url]) => url.length)) + 2;
-  for (const [label, url, note] of rows) lines.push(`  ${label.padEnd(labelWidth)}${url.padEnd(urlWidth)}${note}`);
+  for (const [label, url, note] of rows)
+    lines.push(`  ${label.padEnd(labelWidth)}${url.padEnd(urlWidth)}${note}`);
   lines.push(`  Functions: ${Object.values(endpoints.functions).join(', ')}`);
   lines.push('');
 

@@ -29,7 +29,9 @@ export async function runCli(argvWithDebug: readonly string[], io: CliIo): Promi
   let exitCode = 0;
   const program = new Command()
     .name('baton')
-    .description('Serve one TypeScript domain through every AWS Lambda front door, on this machine and on AWS.')
+    .description(
+      'Serve one TypeScript domain through every AWS Lambda front door, on this machine and on AWS.',
+    )
     .version(cliVersion(), '-v, --version')
     .option('--debug', 'print the stack of an unexpected error')
     .showHelpAfterError('(add --help for usage)')
@@ -45,21 +47,36 @@ export async function runCli(argvWithDebug: readonly string[], io: CliIo): Promi
       'Run the whole service on this machine — every door, the worker, an embedded DynamoDB, the reconciler — from its baton.config.ts. Source changes are picked up on the next invocation. Ctrl-C stops.',
     )
     .addOption(
-      new Option('--config <file>', 'the service definition (default: baton.config.ts here or in a folder above)'),
+      new Option(
+        '--config <file>',
+        'the service definition (default: baton.config.ts here or in a folder above)',
+      ),
     )
     .addOption(
-      new Option('--port <n>', 'first of five ports: REST API, HTTP API, Function URL, Invoke API, DynamoDB; 0 = any free')
+      new Option(
+        '--port <n>',
+        'first of five ports: REST API, HTTP API, Function URL, Invoke API, DynamoDB; 0 = any free',
+      )
         .env('BATON_PORT')
         .default(3000)
         .argParser(portNumber),
     )
     .addOption(
-      new Option('--host <address>', 'address to listen on; off loopback every request must be signed (BATON_LOCAL_CREDENTIALS)')
+      new Option(
+        '--host <address>',
+        'address to listen on; off loopback every request must be signed (BATON_LOCAL_CREDENTIALS)',
+      )
         .env('BATON_HOST')
         .default('127.0.0.1'),
     )
-    .option('--data-dir <dir>', "where DynamoDB keeps the jobs (default: .baton/dynamodb beside the definition)")
-    .option('--prefix <prefix>', 'put before every name, as a deployment prefix would (dev → dev-<service>-…)')
+    .option(
+      '--data-dir <dir>',
+      'where DynamoDB keeps the jobs (default: .baton/dynamodb beside the definition)',
+    )
+    .option(
+      '--prefix <prefix>',
+      'put before every name, as a deployment prefix would (dev → dev-<service>-…)',
+    )
     .option('--quiet', "leave out the functions' logs and the doors' access logs", false)
     .addHelpText(
       'after',

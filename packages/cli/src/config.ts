@@ -7,7 +7,12 @@ import { build } from 'esbuild';
 import { UserError } from './errors.js';
 
 /** The names a service definition file may have, in the order they are looked for. */
-export const CONFIG_NAMES = ['baton.config.ts', 'baton.config.mts', 'baton.config.js', 'baton.config.mjs'] as const;
+export const CONFIG_NAMES = [
+  'baton.config.ts',
+  'baton.config.mts',
+  'baton.config.js',
+  'baton.config.mjs',
+] as const;
 
 /**
  * The service definition file: `explicit` (relative to `cwd`) when given, else the first of CONFIG_NAMES in
@@ -72,7 +77,9 @@ export async function loadDefinition(file: string): Promise<ServiceDefinition> {
     try {
       module = (await import(pathToFileURL(outfile).href)) as Record<string, unknown>;
     } catch (error) {
-      throw new UserError(`${file} failed to load: ${error instanceof Error ? error.message : String(error)}`);
+      throw new UserError(
+        `${file} failed to load: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     const exported = module.default ?? module.service;
     if (typeof exported !== 'object' || exported === null) {

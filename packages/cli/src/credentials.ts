@@ -29,7 +29,9 @@ export function localCredentials(
     );
   }
   if (!Array.isArray(parsed) || parsed.length === 0) {
-    throw new UserError(`BATON_LOCAL_CREDENTIALS must be a non-empty JSON array such as ${CREDENTIALS_EXAMPLE}`);
+    throw new UserError(
+      `BATON_LOCAL_CREDENTIALS must be a non-empty JSON array such as ${CREDENTIALS_EXAMPLE}`,
+    );
   }
   // Each entry's fields are checked, with their index, by the local service.
   return parsed as LocalCredential[];

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import type { StartServiceOptions } from '@baton/local';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import type { StartServiceOptions } from '@baton/local';
 import { doorsInUse, jobsTableName, servingFunction } from '@baton/service';
 import { renderBanner } from './banner.js';
 import { findConfig, loadDefinition } from './config.js';
@@ -56,7 +56,8 @@ export async function dev(options: DevOptions, io: DevIo): Promise<number> {
   const local = await import('@baton/local');
   const credentials = localCredentials(options.host, io.env.BATON_LOCAL_CREDENTIALS, local.isLoopbackHost);
   const definition = await loadDefinition(file);
-  const dataDir = options.dataDir === undefined ? join(batonDir, 'dynamodb') : resolve(io.cwd, options.dataDir);
+  const dataDir =
+    options.dataDir === undefined ? join(batonDir, 'dynamodb') : resolve(io.cwd, options.dataDir);
   await keepOutOfGit(batonDir);
 
   // Ctrl-C in a terminal reaches every process of the foreground group, and a package manager running this
@@ -69,84 +70,85 @@ export async function dev(options: DevOptions, io: DevIo): Promise<number> {
   const onSignal = (signal: NodeJS.Signals) => signalled?.(signal);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-    const startOptions: StartServiceOptions = {
-      appDir: projectDir,
-      host: options.host,
-      basePort: options.port,
-      dataDir,
-      logs: options.quiet ? 'quiet' : 'forward',
-      defaultCaller: local.LOCAL_CALLER,
-      environment: FUNCTION_ENVIRONMENT,
-      reloadOnChange: true,
-      ...(credentials && { credentials }),
-      ...(options.prefix !== undefined && { prefix: options.prefix }),
-    };
-    let running: Awaited<ReturnType<typeof local.startService>>;
-    try {
-      running = await local.startService(definition, startOptions);
-    } catch (error) {
-      // A port in use, a missing entry, a handler that does not bundle: the message says it all.
-      throw new UserError(error instanceof Error ? error.message : String(error), 1, { cause: error });
-    }
-    const startupMs = Math.round(performance.now());
-    const endpointsFile = join(batonDir, 'endpoints.json');
-    await local.writeEndpointsFile(endpointsFile, running.endpoints);
+  const startOptions: StartServiceOptions = {
+    appDir: projectDir,
+    host: options.host,
+    basePort: options.port,
+    dataDir,
+    logs: options.quiet ? 'quiet' : 'forward',
+    defaultCaller: local.LOCAL_CALLER,
+    environment: FUNCTION_ENVIRONMENT,
+    reloadOnChange: true,
+    ...(credentials && { credentials }),
+    ...(options.prefix !== undefined && { prefix: options.prefix }),
+  };
+  let running: Awaited<ReturnType<typeof local.startService>>;
+  try {
+    running = await local.startService(definition, startOptions);
+  } catch (error) {
+    // A port in use, a missing entry, a handler that does not bundle: the message says it all.
+    throw new UserError(error instanceof Error ? error.message : String(error), 1, { cause: error });
+  }
+  const startupMs = Math.round(performance.now());
+  const endpointsFile = join(batonDir, 'endpoints.json');
+  await local.writeEndpointsFile(endpointsFile, running.endpoints);
 
-    const naming = options.prefix === undefined ? {} : { prefix: options.prefix };
-    const servedBy = Object.fromEntries(
-      doorsInUse(definition).map((door) => [door, servingFunction(definition, door) as string]),
-    );
-    const invokeKey = servingFunction(definition, 'invoke');
-    const invokeFunction = invokeKey === undefined ? undefined : running.endpoints.functions[invokeKey];
-    const httpBase = running.endpoints.restApi ?? running.endpoints.httpApi ?? running.endpoints.functionUrl;
-    const operations = await Promise.race([
-      describeOperations({
-        ...(invokeFunction !== undefined && {
-          invoke: { url: running.endpoints.invoke, functionName: invokeFunction },
-        }),
-        ...(httpBase !== undefined && { httpBase }),
-        signer: credentials?.[0] ?? { accessKeyId: 'local', secretAccessKey: 'local' },
-        unsignedAllowed: credentials === undefined,
+  const naming = options.prefix === undefined ? {} : { prefix: options.prefix };
+  const servedBy = Object.fromEntries(
+    doorsInUse(definition).map((door) => [door, servingFunction(definition, door) as string]),
+  );
+  const invokeKey = servingFunction(definition, 'invoke');
+  const invokeFunction = invokeKey === undefined ? undefined : running.endpoints.functions[invokeKey];
+  const httpBase = running.endpoints.restApi ?? running.endpoints.httpApi ?? running.endpoints.functionUrl;
+  const operations = await Promise.race([
+    describeOperations({
+      ...(invokeFunction !== undefined && {
+        invoke: { url: running.endpoints.invoke, functionName: invokeFunction },
       }),
-      stopRequested.then(() => undefined),
-    ]);
-    const shown = (path: string) => {
-      const rel = relative(io.cwd, path);
-      return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel;
-    };
-    io.stdout.write(
-      `${renderBanner({
-        service: definition.name,
-        endpoints: running.endpoints,
-        servedBy,
-        jobsTable: jobsTableName(definition, naming),
-        operations,
-        signaturesChecked: credentials && !local.isLoopbackHost(options.host) ? credentials.length : false,
-        localCaller: local.LOCAL_CALLER,
-        startupMs,
-        resumed: running.resumed,
-        paths: { definition: shown(file), endpoints: shown(endpointsFile), data: shown(dataDir) },
-        reloadOnChange: true,
-      })}\n`,
-    );
+      ...(httpBase !== undefined && { httpBase }),
+      signer: credentials?.[0] ?? { accessKeyId: 'local', secretAccessKey: 'local' },
+      unsignedAllowed: credentials === undefined,
+    }),
+    stopRequested.then(() => undefined),
+  ]);
+  const shown = (path: string) => {
+    const rel = relative(io.cwd, path);
+    return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+  };
+  io.stdout.write(
+    `${renderBanner({
+      service: definition.name,
+      endpoints: running.endpoints,
+      servedBy,
+      jobsTable: jobsTableName(definition, naming),
+      operations,
+      signaturesChecked: credentials && !local.isLoopbackHost(options.host) ? credentials.length : false,
+      localCaller: local.LOCAL_CALLER,
+      startupMs,
+      resumed: running.resumed,
+      paths: { definition: shown(file), endpoints: shown(endpointsFile), data: shown(dataDir) },
+      reloadOnChange: true,
+    })}\n`,
+  );
 
-    const signal = await stopRequested;
-    io.stdout.write(`\n${signal}: stopping…\n`);
-    const stopped = await Promise.race([
-      running.stop().then(() => true),
-      new Promise<false>((resolveTimeout) => setTimeout(() => resolveTimeout(false), STOP_TIMEOUT_MS).unref()),
-    ]);
-    if (!stopped) {
-      io.stderr.write(`Could not stop everything within ${STOP_TIMEOUT_MS / 1000} s; exiting anyway.\n`);
-      return 1;
-    }
-    io.stdout.write('Stopped.\n');
-    return 0;
+  const signal = await stopRequested;
+  io.stdout.write(`\n${signal}: stopping…\n`);
+  const stopped = await Promise.race([
+    running.stop().then(() => true),
+    new Promise<false>((resolveTimeout) => setTimeout(() => resolveTimeout(false), STOP_TIMEOUT_MS).unref()),
+  ]);
+  if (!stopped) {
+    io.stderr.write(`Could not stop everything within ${STOP_TIMEOUT_MS / 1000} s; exiting anyway.\n`);
+    return 1;
+  }
+  io.stdout.write('Stopped.\n');
+  return 0;
 }
 
 /** `.baton/` holds generated files only (endpoints, data, temporary bundles): it never belongs in git. */
 async function keepOutOfGit(batonDir: string): Promise<void> {
   await mkdir(batonDir, { recursive: true });
   const ignore = join(batonDir, '.gitignore');
-  if (!existsSync(ignore)) await writeFile(ignore, '# Written by baton dev: everything here is generated.\n*\n');
+  if (!existsSync(ignore))
+    await writeFile(ignore, '# Written by baton dev: everything here is generated.\n*\n');
 }

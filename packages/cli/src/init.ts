@@ -107,7 +107,9 @@ export async function init(dirArgument: string, options: InitOptions, cwd: strin
   if (existsSync(dir) && !(await isDirectory(dir))) throw new UserError(`${dir} exists and is not a folder.`);
 
   const templates = await listFiles(TEMPLATES_DIR);
-  const files = templates.map((template) => ({ template, target: targetName(template) }));
+  const files = templates
+    .map((template) => ({ template, target: targetName(template) }))
+    .sort((a, b) => (a.target < b.target ? -1 : 1));
   const clashes = files.filter(({ target }) => existsSync(join(dir, target))).map(({ target }) => target);
   if (clashes.length > 0) {
     throw new UserError(
@@ -161,7 +163,9 @@ export function mergePackageJson(
     manifest.type = 'module';
     added.push('"type": "module"');
   } else if (manifest.type !== 'module') {
-    kept.push(`"type": ${JSON.stringify(manifest.type)} (Baton's files are ES modules: set "type": "module")`);
+    kept.push(
+      `"type": ${JSON.stringify(manifest.type)} (Baton's files are ES modules: set "type": "module")`,
+    );
   }
   manifest.scripts = { ...manifest.scripts };
   for (const [script, command] of Object.entries(SCRIPTS)) {
@@ -197,7 +201,9 @@ async function readPackageJson(file: string): Promise<Manifest> {
   try {
     parsed = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new UserError(`${file} is not valid JSON (${(error as Error).message}): fix it, then run baton init again.`);
+    throw new UserError(
+      `${file} is not valid JSON (${(error as Error).message}): fix it, then run baton init again.`,
+    );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new UserError(`${file} does not hold a JSON object.`);

@@ -64,7 +64,8 @@ export function sampleValue(schema: unknown, depth = 0): unknown {
 }
 
 function sampleNumber(s: Schema, integer: boolean): number {
-  const low = s.minimum ?? (s.exclusiveMinimum !== undefined ? s.exclusiveMinimum + (integer ? 1 : 0.5) : undefined);
+  const low =
+    s.minimum ?? (s.exclusiveMinimum !== undefined ? s.exclusiveMinimum + (integer ? 1 : 0.5) : undefined);
   let value = low ?? Math.min(1, s.maximum ?? 1);
   if (integer) value = Math.ceil(value);
   if (s.multipleOf) value = Math.ceil(value / s.multipleOf) * s.multipleOf;

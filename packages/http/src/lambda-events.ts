@@ -10,19 +10,22 @@ import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResul
 import * as z from 'zod';
 import type { HttpRequest, HttpResponse } from './http-api.js';
 
-/*
- * The doors validate the event fields they read with the Powertools parser's own event schemas, picked down to
- * those fields (zod `.pick`, nested objects too). A full parser schema checks every field of the event — IP
- * formats, certificates, WebSocket rules — and costs more per call than the whole route; picked down, it costs
- * about what the hand-written shapes it replaced did (docs/decisions/0004-http-doors-without-a-router-framework.md,
- * `pnpm bench`). Where AWS sends something the parser's schema refuses, the field is overridden and says why.
+/**
+ * The doors check the event fields they read — and only those — with the Powertools parser's own event schemas
+ * (`@aws-lambda-powertools/parser/schemas`), picked down with zod's `.pick` to those fields, nested objects too.
+ * A whole parser schema checks every field (IP formats, certificates, WebSocket rules) and costs up to ~3× as
+ * much (a REST event); picked down, it costs what the hand-written shapes it replaced did
+ * (docs/decisions/0004-http-doors-without-a-router-framework.md, `pnpm bench`). It is stricter than they were
+ * only about what API Gateway always sends: one of the seven methods, `isBase64Encoded`, REST `body`,
+ * `queryStringParameters` and `identity`, v2 `headers`, `rawQueryString` and `stage`, an authorizer that names
+ * its caller. Where AWS sends what a parser schema refuses, the field is overridden here and says why.
  */
 
 /** REST `requestContext`: zod 4 refuses `.pick` on a refined object; its one refine is about WebSocket fields. */
 const restContext = z.object(APIGatewayEventRequestContextSchema.shape);
 const [lambdaAuthorizer, cognitoAuthorizer] = restContext.shape.authorizer.unwrap().unwrap().options;
 
-/** The REST API (v1) proxy event fields the door reads. */
+/** The REST API (v1) proxy event fields the door reads (exported for the bench, not from the package). */
 export const RestEventFields = APIGatewayProxyEventSchema.pick({
   httpMethod: true,
   path: true,
@@ -43,8 +46,8 @@ export const RestEventFields = APIGatewayProxyEventSchema.pick({
 const v2Authorizer = APIGatewayRequestAuthorizerV2Schema.shape;
 
 /**
- * The HTTP API (v2) / Function URL event fields the door reads. One schema serves both: the parser's
- * `LambdaFunctionUrlSchema` is `APIGatewayProxyEventV2Schema.extend({})`.
+ * The HTTP API (v2) / Function URL event fields the door reads (exported for the bench, not from the package).
+ * One schema serves both: the parser's `LambdaFunctionUrlSchema` is `APIGatewayProxyEventV2Schema.extend({})`.
  */
 export const V2EventFields = APIGatewayProxyEventV2Schema.pick({
   rawPath: true,
@@ -58,6 +61,7 @@ export const V2EventFields = APIGatewayProxyEventV2Schema.pick({
   body: z.string().nullish(),
   requestContext: APIGatewayRequestContextV2Schema.pick({ stage: true, requestId: true }).extend({
     http: APIGatewayRequestContextV2Schema.shape.http.pick({ method: true }),
+    // The Lambda authorizer's context as the parser has it; IAM and JWT picked down to what names the caller.
     authorizer: APIGatewayRequestAuthorizerV2Schema.pick({ lambda: true })
       .extend({
         iam: v2Authorizer.iam.unwrap().pick({ userArn: true }).optional(),

@@ -16,7 +16,7 @@ async function members(pgid: number): Promise<number[]> {
 
 describe('process groups of the end-to-end tests', () => {
   it('stop a process and the children it started, not just the process', async () => {
-    // A leader with two children, as tsx runs the script in a child node process.
+    // A leader with two children, as pnpm runs a shell that runs the CLI, which runs esbuild.
     const leader = spawnGroup('sh', ['-c', 'sleep 60 & sleep 60 & wait']);
     const pid = leader.pid as number;
     await expect.poll(() => members(pid), { timeout: 10_000 }).toHaveLength(3);

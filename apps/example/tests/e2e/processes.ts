@@ -7,9 +7,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Processes the end-to-end tests start, each the leader of a process group of its own (`detached`), so that it
- * and everything it starts — `tsx` runs the script in a child node process; `script` runs a shell that runs
- * curl — are stopped together: SIGTERM to the whole group, SIGKILL to whatever is left after a grace period.
- * Signalling only the leader once left `pnpm start`'s node process running after a failed test.
+ * and everything it starts — `pnpm start` runs a shell that runs `baton dev`, which runs esbuild's service
+ * process; `script` runs a shell that runs curl — are stopped together: SIGTERM to the whole group, SIGKILL to
+ * whatever is left after a grace period. Signalling only the leader once left `pnpm start`'s node process
+ * running after a failed test. A signal to the group is also what a terminal's Ctrl-C is: every process of the
+ * foreground group gets SIGINT, so the tests see what a user sees.
  *
  * Every group still running when the test process exits, or is told to stop, is killed with it.
  */
@@ -48,7 +50,7 @@ export function groupAlive(pid: number): boolean {
   return signalGroup(pid, 0);
 }
 
-/** Waits up to `timeoutMs` for every process of the group to end (helpers such as esbuild end just after). */
+/** Waits up to `timeoutMs` for every process of the group to end (helpers such as esbuild's end just after). */
 export async function groupEnded(pid: number, timeoutMs = 5_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (groupAlive(pid)) {

@@ -100,7 +100,8 @@ describe('a Function-URL-only service', () => {
     };
     expect(report.pluginReports.flatMap((r) => r.violations ?? [])).toEqual([]);
     // The plugin ran: it wrote what it was told to skip, and why, into the template.
-    const tracing = template.toJSON().Resources[logicalId(reports.functions.get('api')?.tracingPolicy as IConstruct)];
+    const tracing =
+      template.toJSON().Resources[logicalId(reports.functions.get('api')?.tracingPolicy as IConstruct)];
     expect(tracing.Metadata.cdk_nag.rules_to_suppress).toEqual([
       expect.objectContaining({ id: 'AwsSolutions-IAM5[Resource::*]', reason: expect.any(String) }),
     ]);
@@ -118,7 +119,11 @@ describe('a Function-URL-only service', () => {
   it('builds the function, the two maintenance functions and the door, and nothing of the other doors', () => {
     expect([...reports.functions.keys()]).toEqual(['api']);
     expect(reports.doors.functionUrl).toBeDefined();
-    expect([reports.restApi, reports.httpApi, reports.doors.invoke]).toEqual([undefined, undefined, undefined]);
+    expect([reports.restApi, reports.httpApi, reports.doors.invoke]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
     template.resourceCountIs('AWS::ApiGateway::RestApi', 0);
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
     template.resourceCountIs('AWS::Lambda::Url', 3);
@@ -138,7 +143,9 @@ describe('a Function-URL-only service', () => {
       template.hasResourceProperties('AWS::SSM::Parameter', {
         Name: name,
         Type: 'String',
-        Value: { 'Fn::GetAtt': [logicalId(service.doors.functionUrl?.functionUrl as IConstruct), 'FunctionUrl'] },
+        Value: {
+          'Fn::GetAtt': [logicalId(service.doors.functionUrl?.functionUrl as IConstruct), 'FunctionUrl'],
+        },
       });
     }
     expect(namesOf('AWS::SSM::Parameter', 'Name').sort()).toEqual([
@@ -235,7 +242,10 @@ describe('a Function-URL-only service', () => {
 
   it('keeps every log group of the service for logRetention (a month by default)', () => {
     const retentionOf = (service: BatonService<'api'>) => {
-      const resources = template.toJSON().Resources as Record<string, { Properties: Record<string, unknown> }>;
+      const resources = template.toJSON().Resources as Record<
+        string,
+        { Properties: Record<string, unknown> }
+      >;
       return service.node
         .findAll()
         .filter((c): c is logs.CfnLogGroup => c instanceof logs.CfnLogGroup)
@@ -266,12 +276,18 @@ describe('a Function-URL-only service', () => {
     const role = logicalId(shared.functions.get('api')?.role as IConstruct);
     const statements = resourcesOf('AWS::IAM::Policy')
       .filter(([, p]) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: role }]))
-      .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: { Sid?: string; Resource: unknown }[] }).Statement);
+      .flatMap(
+        ([, p]) =>
+          (p.Properties.PolicyDocument as { Statement: { Sid?: string; Resource: unknown }[] }).Statement,
+      );
     expect(statements.find((s) => s.Sid === 'JobsTable')?.Resource).toEqual({
       'Fn::GetAtt': [logicalId(sharedTable.table), 'Arn'],
     });
     expect(statements.find((s) => s.Sid === 'JobsOwnerIndex')?.Resource).toEqual({
-      'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(sharedTable.table), 'Arn'] }, `/index/${jobsTable.ownerIndex}`]],
+      'Fn::Join': [
+        '',
+        [{ 'Fn::GetAtt': [logicalId(sharedTable.table), 'Arn'] }, `/index/${jobsTable.ownerIndex}`],
+      ],
     });
   });
 
@@ -294,12 +310,13 @@ describe('a Function-URL-only service', () => {
 });
 
 describe('props are checked before anything is built', () => {
-  const attempt = (props: Partial<BatonServiceProps<'api'>>, definitionOverride?: ServiceDefinition<'api'>) => () =>
-    new BatonService(new Stack(new App(), 'Check'), 'Service', {
-      ...base,
-      ...props,
-      ...(definitionOverride && { definition: definitionOverride }),
-    });
+  const attempt =
+    (props: Partial<BatonServiceProps<'api'>>, definitionOverride?: ServiceDefinition<'api'>) => () =>
+      new BatonService(new Stack(new App(), 'Check'), 'Service', {
+        ...base,
+        ...props,
+        ...(definitionOverride && { definition: definitionOverride }),
+      });
 
   it('refuses a prefix that is not a name, or one that makes names too long', () => {
     expect(attempt({ prefix: 'Staging' })).toThrow(/prefix: 'Staging' must be lower-case letters/);

@@ -37,7 +37,10 @@ describe('count-primes', () => {
       hops += 1;
     }
     expect(hops).toBeGreaterThan(1);
-    expect(outcome).toMatchObject({ outcome: 'succeeded', job: { result: { upTo: 200_000, primes: 17_984 } } });
+    expect(outcome).toMatchObject({
+      outcome: 'succeeded',
+      job: { result: { upTo: 200_000, primes: 17_984 } },
+    });
   });
 
   it('refuses input out of range, naming the field', () => {

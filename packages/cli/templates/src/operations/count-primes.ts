@@ -11,7 +11,11 @@ export const countPrimes = defineOperation({
   name: 'count-primes',
   description: 'Counts the prime numbers up to `upTo`, reporting progress as it goes.',
   input: z.strictObject({
-    upTo: z.int().min(2).max(1_000_000_000).meta({ examples: [100_000] }),
+    upTo: z
+      .int()
+      .min(2)
+      .max(1_000_000_000)
+      .meta({ examples: [100_000] }),
     batchSize: z.int().min(1_000).max(10_000_000).default(250_000),
   }),
   output: z.object({ upTo: z.int(), primes: z.int() }),

@@ -1,0 +1,3 @@
+import { wireFailedEventHandler } from '@baton/handlers';
+
+export const handler = wireFailedEventHandler();
