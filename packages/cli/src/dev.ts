@@ -52,10 +52,11 @@ export async function dev(options: DevOptions, io: DevIo): Promise<number> {
   // The AWS SDK that @baton/local uses in this process is pinned by this package, whatever Node runs it: its
   // warning about future SDK releases needing a newer Node says nothing about this tool.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  // @baton/local (the AWS SDK, esbuild, the emulators) is loaded only by the command that runs them.
-  const local = await import('@baton/local');
+  // @baton/local (the AWS SDK, esbuild, the emulators) is loaded only by the command that runs them, while the
+  // definition is compiled.
+  const [local, definition] = await Promise.all([import('@baton/local'), loadDefinition(file)]);
+  // Checked before anything listens.
   const credentials = localCredentials(options.host, io.env.BATON_LOCAL_CREDENTIALS, local.isLoopbackHost);
-  const definition = await loadDefinition(file);
   const dataDir =
     options.dataDir === undefined ? join(batonDir, 'dynamodb') : resolve(io.cwd, options.dataDir);
   await keepOutOfGit(batonDir);

@@ -189,12 +189,14 @@ describe('pnpm start (baton dev)', () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
+    const portDataDir = await mkdtemp(join(tmpdir(), 'baton-port-'));
     try {
-      const attempt = start(['--port', String(port), '--data-dir', join(tmpdir(), `baton-port-${port}`)]);
+      const attempt = start(['--port', String(port), '--data-dir', portDataDir]);
       expect(await attempt.exited).toBe(1);
       expect(attempt.output()).toMatch(new RegExp(`Could not start: .*${port}.*in use`, 'i'));
     } finally {
       blocker.close();
+      await rm(portDataDir, { recursive: true, force: true });
     }
   }, 60_000);
 

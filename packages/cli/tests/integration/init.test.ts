@@ -61,7 +61,7 @@ describe('baton init, then baton dev on what it wrote', () => {
     let job = { status: 'queued' } as { status: string; result?: unknown; progress?: unknown };
     for (let i = 0; i < 100 && job.status !== 'succeeded'; i++) {
       await new Promise((resolve) => setTimeout(resolve, 200));
-      job = await (await fetch(`${endpoints.httpApi}${location}`)).json();
+      job = (await (await fetch(`${endpoints.httpApi}${location}`)).json()) as typeof job;
     }
     expect(job).toMatchObject({ status: 'succeeded', result: { primes: 25_997 }, progress: { fraction: 1 } });
     // Function URL and direct invoke.
