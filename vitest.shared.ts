@@ -14,6 +14,9 @@ export function packageProject(name: string, options: { integrationTimeoutMs?: n
       name,
       include: ['tests/**/*.test.ts'],
       environment: 'node',
+      // The AWS SDK's notice that its 2027 releases need Node 22, printed by every test process that makes a
+      // client on Node 20: about this machine, not about Baton (startService turns it off in functions too).
+      env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
       testTimeout: options.integrationTimeoutMs ?? 20_000,
       hookTimeout: 60_000,
     },

@@ -30,13 +30,6 @@ export interface DevIo {
   readonly stderr: { write(text: string): unknown };
 }
 
-/**
- * Functions are deployed on nodejs24.x, but run here on whatever Node the laptop has (20 or later). The AWS SDK
- * prints a multi-line warning at every cold start on a Node version it will soon stop supporting — noise about
- * this machine, not about the deployed functions — so it is turned off in the functions' environments only.
- */
-const FUNCTION_ENVIRONMENT = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-
 /** How long a stop may take before `baton dev` gives up on it and exits with 1. */
 const STOP_TIMEOUT_MS = 15_000;
 
@@ -78,7 +71,6 @@ export async function dev(options: DevOptions, io: DevIo): Promise<number> {
     dataDir,
     logs: options.quiet ? 'quiet' : 'forward',
     defaultCaller: local.LOCAL_CALLER,
-    environment: FUNCTION_ENVIRONMENT,
     reloadOnChange: true,
     ...(credentials && { credentials }),
     ...(options.prefix !== undefined && { prefix: options.prefix }),

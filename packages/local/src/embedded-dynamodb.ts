@@ -1,8 +1,8 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /**
  * DynamoDB on this machine without AWS or Java: dynalite (pure JavaScript, in this process). With a `dataDir` it
@@ -35,13 +35,55 @@ type Dynalite = (options: {
 }) => Server;
 
 // dynalite is CommonJS without types.
-const dynalite = createRequire(import.meta.url)('dynalite') as Dynalite;
+const require = createRequire(import.meta.url);
+const dynalite = require('dynalite') as Dynalite;
+
+export class DataDirInUse extends Error {
+  override readonly name = 'DataDirInUse';
+}
+
+/**
+ * LevelDB allows one process per folder, and a second one fails later with an uncaught "Database is closed". A
+ * lock file naming the owning process turns that into a clear refusal at start; a lock left by a process that
+ * no longer runs (killed, machine restarted) is taken over.
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const lockFile = join(dataDir, 'baton.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(lockFile, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return () => rm(lockFile, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isRunning(owner)) {
+        throw new DataDirInUse(
+          `${dataDir} is in use by another process (pid ${owner}), probably another \`baton dev\`: stop it, or give this one another data folder (--data-dir).`,
+        );
+      }
+      await rm(lockFile, { force: true });
+    }
+  }
+  throw new DataDirInUse(`Could not lock ${dataDir}.`);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export async function startEmbeddedDynamoDb(
   options: EmbeddedDynamoDbOptions = {},
 ): Promise<EmbeddedDynamoDb> {
   const dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
   if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
+  const unlock = dataDir === undefined ? async () => {} : await lockDataDir(dataDir);
   // Tables become ACTIVE at once: nothing waits for a CREATING state that only mimics the cloud's delay.
   const server = dynalite({
     createTableMs: 0,
@@ -50,13 +92,19 @@ export async function startEmbeddedDynamoDb(
     ...(dataDir === undefined ? {} : { path: dataDir }),
   });
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolveListen();
+  try {
+    await new Promise<void>((resolveListen, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolveListen();
+      });
     });
-  });
+  } catch (error) {
+    await new Promise((closed) => server.close(closed));
+    await unlock();
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let stopped: Promise<void> | undefined;
@@ -68,7 +116,7 @@ export async function startEmbeddedDynamoDb(
         // dynalite's close() waits for pending writes, then closes the store.
         server.close((error) => (error ? reject(error) : resolveStop()));
         server.closeIdleConnections();
-      });
+      }).finally(unlock);
       return stopped;
     },
   };

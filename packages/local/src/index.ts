@@ -2,6 +2,7 @@ export type { AsyncFailureReason } from './async-event-queue.js';
 export { BundleError, bundleFunction, LAMBDA_BUNDLE_OPTIONS } from './bundler.js';
 export { type AuthType, type CallerIdentity, DEFAULT_LOCAL_PRINCIPAL_ARN } from './caller-identity.js';
 export {
+  DataDirInUse,
   type EmbeddedDynamoDb,
   type EmbeddedDynamoDbOptions,
   startEmbeddedDynamoDb,
@@ -43,6 +44,7 @@ export {
   type Endpoints,
   LOCAL_CALLER,
   LOCAL_STAGE,
+  PortInUse,
   type RunningService,
   resumeJobs,
   type StartServiceOptions,

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -110,6 +111,27 @@ const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /** The highest base port: its fifth port (+4) is the highest there is. */
 const MAX_BASE_PORT = 65_535 - 4;
+export class PortInUse extends Error {
+  override readonly name = 'PortInUse';
+}
+
+/** Listens on the port for a moment: the clearest way to learn whether another process holds it. */
+function assertPortFree(host: string, port: number): Promise<void> {
+  return new Promise((resolveFree, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new PortInUse(
+              `Port ${port} on ${host} is in use by another process: stop it, or choose other ports (the first of five, e.g. --port ${port + 10}).`,
+            )
+          : error,
+      ),
+    );
+    probe.listen(port, host, () => probe.close(() => resolveFree()));
+  });
+}
+
 const portAt = (base: number, offset: number) => (base === 0 ? 0 : base + offset);
 
 /**
@@ -149,6 +171,12 @@ export async function startService<K extends string>(
   const stop = async () => {
     for (const stopOne of stops.splice(0).reverse()) await stopOne().catch(() => {});
   };
+  // Bundling every function takes seconds: a port someone else holds is found before that, not after.
+  if (base !== 0) {
+    for (let offset = 0; offset <= 4; offset++) {
+      await assertPortFree(offset === 4 ? dynamoHost : host, base + offset);
+    }
+  }
   try {
     const dynamo = await startEmbeddedDynamoDb({
       host: dynamoHost,
@@ -170,6 +198,9 @@ export async function startService<K extends string>(
     const leaseTtlMs = options.leaseTtlMs ?? 10_000;
     const reconcilerTimer = options.reconciler === false ? undefined : (options.reconciler ?? {});
     const common = {
+      // The AWS SDK warns at every cold start that its releases after January 2027 need Node 22: a fact about
+      // this machine's Node, not about the deployed functions (nodejs24.x), repeated in every environment.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       BATON_DEFAULT_CALLER: options.defaultCaller ?? LOCAL_CALLER,
       BATON_LEASE_TTL_MS: String(leaseTtlMs),
       ...options.environment,

@@ -10,7 +10,7 @@ const Hex = z.string().regex(/^[0-9a-f]{64}$/);
  * one invocation to the next: the state is just the round reached and the digest so far.
  */
 export const stretchKey = defineOperation({
-  name: 'stretchKey',
+  name: 'stretch-key',
   description: 'Stretches a passphrase into a 256-bit key by iterated SHA-256 over `rounds` rounds.',
   input: z.strictObject({
     passphrase: z.string().min(1).max(1024),

@@ -1,7 +1,8 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startEmbeddedDynamoDb } from '../../src/index.js';
+import { DataDirInUse, startEmbeddedDynamoDb } from '../../src/index.js';
 import { removeTemporaryDirs, temporaryDir, waitForActiveTable } from '../support/helpers.js';
 
 afterAll(removeTemporaryDirs);
@@ -76,5 +77,21 @@ describe('startEmbeddedDynamoDb', () => {
       fresh.destroy();
       await second.stop();
     }
+  });
+
+  it('refuses a data folder another process holds, and takes over a lock its dead owner left', async () => {
+    const dataDir = temporaryDir('baton-dynamodb-lock-');
+    const first = await startEmbeddedDynamoDb({ dataDir });
+    // Another process's lock: the test runner's parent is alive for as long as this test runs.
+    writeFileSync(join(dataDir, 'baton.lock'), String(process.ppid));
+    await expect(startEmbeddedDynamoDb({ dataDir })).rejects.toThrow(DataDirInUse);
+    await expect(startEmbeddedDynamoDb({ dataDir })).rejects.toThrow(/in use by another process \(pid \d+\)/);
+    await first.stop();
+
+    // A pid no process has (above Linux's pid_max): a lock left by a process that was killed.
+    writeFileSync(join(dataDir, 'baton.lock'), '4194305');
+    const second = await startEmbeddedDynamoDb({ dataDir });
+    await second.stop();
+    expect(readdirSync(dataDir)).not.toContain('baton.lock');
   });
 });

@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -153,6 +154,22 @@ describe('startService refuses bad options before anything listens', () => {
     await expect(start({ basePort, dataDir: dir })).rejects.toThrow(/basePort must be 0/);
     // The embedded DynamoDB would have made its data folder.
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it('a port another process holds, named before any function is bundled', async () => {
+    const holder = createServer();
+    await new Promise<void>((listening) => holder.listen(0, '127.0.0.1', listening));
+    const held = (holder.address() as AddressInfo).port;
+    try {
+      const dir = dataDir();
+      // The held port is the first of the five (the REST API's), the first one looked at.
+      await expect(start({ basePort: held, dataDir: dir })).rejects.toThrow(
+        new RegExp(`Port ${held} on 127.0.0.1 is in use`),
+      );
+      expect(existsSync(dir)).toBe(false);
+    } finally {
+      holder.close();
+    }
   });
 
   it('a host off loopback without credentials', async () => {
