@@ -181,8 +181,8 @@ describe('a project outside the repository', () => {
     }
 
     const quick = { operation: 'count-primes', input: { upTo: 100_000 } };
-    // Long enough to report progress many times; each batch of 20,000 numbers ends with a progress report.
-    const long = { operation: 'count-primes', input: { upTo: 2_000_000, batchSize: 20_000 } };
+    // Seconds of work, so that progress is stored (at most once a second) and seen while it runs.
+    const long = { operation: 'count-primes', input: { upTo: 10_000_000, batchSize: 100_000 } };
     const expectProgressed = (fractions: number[]) =>
       expect(fractions.some((fraction) => fraction > 0 && fraction < 1)).toBe(true);
 
@@ -202,7 +202,7 @@ describe('a project outside the repository', () => {
       // Location is an absolute path, the REST API's stage included.
       const url = new URL(location, base()).href;
       const { job, fractions } = await untilEnded(async () => (await fetch(url)).json() as Promise<JobView>);
-      expect(job).toMatchObject({ status: 'succeeded', result: { upTo: 2_000_000, primes: 148_933 } });
+      expect(job).toMatchObject({ status: 'succeeded', result: { upTo: 10_000_000, primes: 664_579 } });
       expectProgressed(fractions);
     });
 
@@ -213,7 +213,7 @@ describe('a project outside the repository', () => {
       const { job, fractions } = await untilEnded(() =>
         invoke({ action: 'getJob', v: 1, jobId: submitted.id }),
       );
-      expect(job).toMatchObject({ status: 'succeeded', result: { primes: 148_933 } });
+      expect(job).toMatchObject({ status: 'succeeded', result: { primes: 664_579 } });
       expectProgressed(fractions);
     });
   });

@@ -53,6 +53,7 @@ const BATON_PACKAGES = {
 } as const;
 
 export const SCRIPTS = { dev: 'baton dev', synth: 'cdk synth', test: 'vitest run' } as const;
+const NPM_PLACEHOLDER_TEST = /^echo "Error: no test specified" && exit 1$/;
 
 export interface InitOptions {
   /** The service's name (lower-case letters, digits, hyphens); default: from the folder's name. */
@@ -170,7 +171,8 @@ export function mergePackageJson(
   manifest.scripts = { ...manifest.scripts };
   for (const [script, command] of Object.entries(SCRIPTS)) {
     const current = manifest.scripts[script];
-    if (current === undefined) {
+    // `npm init -y` writes a test script that only fails: a placeholder, not a choice to keep.
+    if (current === undefined || NPM_PLACEHOLDER_TEST.test(current)) {
       manifest.scripts[script] = command;
       added.push(`scripts.${script}`);
     } else if (current !== command) {
