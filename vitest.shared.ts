@@ -4,7 +4,10 @@ import { defineProject } from 'vitest/config';
  * One project per package. Workspace packages resolve to their TypeScript sources through the
  * `@baton/source` export condition, so tests never need a build first.
  */
-export function packageProject(name: string, options: { integrationTimeoutMs?: number } = {}) {
+export function packageProject(
+  name: string,
+  options: { integrationTimeoutMs?: number; include?: string[] } = {},
+) {
   // Not 'module': it would hand Node the AWS SDK's extension-less dist-es files, which Node cannot load.
   const conditions = ['@baton/source', 'node', 'development|production'];
   return defineProject({
@@ -12,7 +15,7 @@ export function packageProject(name: string, options: { integrationTimeoutMs?: n
     ssr: { resolve: { conditions } },
     test: {
       name,
-      include: ['tests/**/*.test.ts'],
+      include: options.include ?? ['tests/**/*.test.ts'],
       environment: 'node',
       // The AWS SDK's notice that its 2027 releases need Node 22, printed by every test process that makes a
       // client on Node 20: about this machine, not about Baton (startService turns it off in functions too).

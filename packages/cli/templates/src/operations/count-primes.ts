@@ -38,6 +38,7 @@ export const countPrimes = defineOperation({
 });
 
 const Checkpoint = z.object({ next: z.int(), primes: z.int() });
+export type Checkpoint = z.infer<typeof Checkpoint>;
 
 export function isPrime(n: number): boolean {
   if (n < 2) return false;
