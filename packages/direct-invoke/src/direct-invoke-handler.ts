@@ -50,7 +50,7 @@ export interface DirectInvokeHandlerOptions {
    * The owner of a request that names no caller, verbatim: set by whoever deploys the function, not asserted
    * by the caller.
    */
-  readonly defaultCaller?: string;
+  readonly defaultCaller?: string | undefined;
   /**
    * Take the caller named in the client context as the owner verbatim, in the HTTP doors' namespace — for a
    * function only a trusted back-end may invoke, which acts for HTTP users (it names their IAM ARN). Without

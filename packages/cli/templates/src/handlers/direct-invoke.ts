@@ -6,12 +6,9 @@ import { registry } from '../operations/index.js';
 
 const { deps, worker, logger, settings } = wireService(registry);
 
+// Lambda does not say who invoked it: a caller that names none in the client context acts as
+// BATON_DEFAULT_CALLER, when that is set.
 export const handler = withJobWorker(
   worker,
-  // Lambda does not say who invoked it; a caller that names none acts as BATON_DEFAULT_CALLER, if set.
-  createDirectInvokeHandler({
-    deps,
-    logger,
-    ...(settings.defaultCaller !== undefined && { defaultCaller: settings.defaultCaller }),
-  }),
+  createDirectInvokeHandler({ deps, logger, defaultCaller: settings.defaultCaller }),
 );
