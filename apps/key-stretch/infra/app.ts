@@ -1,4 +1,5 @@
 // Deploys baton.config.ts with the same constructs as any Baton service; `pnpm synth` runs it offline.
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BatonStack, withNagChecks } from '@baton/cdk';
 import { App } from 'aws-cdk-lib';
@@ -12,4 +13,7 @@ export function createApp(props: { outdir?: string } = {}) {
   return { app, stack };
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) createApp().app.synth();
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { directory } = createApp({ outdir: join(projectDir, 'cdk.out') }).app.synth();
+  console.log(`Synthesized to ${directory}; cdk-nag found nothing.`);
+}
