@@ -21,7 +21,8 @@ export function packageProject(
       // client on Node 20: about this machine, not about Baton (startService turns it off in functions too).
       env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
       testTimeout: options.integrationTimeoutMs ?? 20_000,
-      hookTimeout: 60_000,
+      // A project whose tests start stacks or synthesize apps starts them in hooks too: the same allowance.
+      hookTimeout: Math.max(60_000, options.integrationTimeoutMs ?? 0),
     },
   });
 }

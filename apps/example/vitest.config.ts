@@ -1,4 +1,4 @@
 import { packageProject } from '../../vitest.shared.js';
 
-// The end-to-end tests wait out a 35-second job through the API Gateway door.
+// End-to-end tests start the example's whole stack, or `pnpm start` itself.
 export default packageProject('example', { integrationTimeoutMs: 120_000 });

@@ -149,7 +149,7 @@ describe('the functions', () => {
       functions: { ...service.functions, api: { ...service.functions.api, jobsGoTo: 'self' } },
     };
     expect(functionsInUse(variant)).not.toContain('worker');
-    const other = synthesize({ definition: variant });
+    const other = synthesize({ definition: variant, bundle: false });
     try {
       const names = resourcesOf(other.template, 'AWS::Lambda::Function').map(
         ([, fn]) => fn.Properties.FunctionName,
@@ -514,8 +514,8 @@ describe('the maintenance functions', () => {
         reconciler: { ...service.maintenance.reconciler, everyMinutes },
       },
     });
-    expect(() => synthesize({ definition: every(0.5) })).toThrow(/whole minutes/);
-    const other = synthesize({ definition: every(5) });
+    expect(() => synthesize({ definition: every(0.5), bundle: false })).toThrow(/whole minutes/);
+    const other = synthesize({ definition: every(5), bundle: false });
     try {
       other.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
     } finally {
@@ -752,7 +752,9 @@ describe('recursion', () => {
     expect(() => defineService({ ...service, maxHops: 15 })).not.toThrow();
     expect(() => defineService({ ...service, maxHops: 16 })).toThrow(InvalidServiceDefinition);
     expect(() => defineService({ ...service, maxHops: 16, recursiveLoop: 'Allow' })).not.toThrow();
-    expect(() => synthesize({ definition: { ...service, maxHops: 16 } })).toThrow(/recursive-loop detection/);
+    expect(() => synthesize({ definition: { ...service, maxHops: 16 }, bundle: false })).toThrow(
+      /recursive-loop detection/,
+    );
   });
 });
 

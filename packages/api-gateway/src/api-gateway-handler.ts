@@ -1,6 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { API_GATEWAY_INTEGRATION_TIMEOUT_MS, type ServeRequestDeps } from '@baton/core';
-import { createHttpApi, fromRestEvent, fromV2Event, gatewayReceivedAt, serveHttpEvent } from '@baton/http';
+import {
+  createHttpApi,
+  fromRestEvent,
+  fromV2Event,
+  gatewayReceivedAt,
+  requestLogger,
+  serveHttpEvent,
+} from '@baton/http';
 import type {
   APIGatewayProxyEvent,
   APIGatewayProxyEventV2,
@@ -40,7 +47,7 @@ export function createApiGatewayHandler(options: ApiGatewayHandlerOptions) {
   const now = options.now ?? Date.now;
   const api = createHttpApi({
     deps: options.deps,
-    onUnexpectedError: (error) => logger.error('Unexpected error', error as Error),
+    onUnexpectedError: (error) => requestLogger(logger).error('Unexpected error', error as Error),
     ...(options.maxBodyBytes !== undefined && { maxBodyBytes: options.maxBodyBytes }),
   });
   const gatewayBudgetMs =

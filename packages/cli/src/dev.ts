@@ -69,6 +69,8 @@ export async function dev(options: DevOptions, io: DevIo): Promise<number> {
     host: options.host,
     basePort: options.port,
     dataDir,
+    // Kept between runs: a restart with unchanged sources reuses the bundles instead of building them again.
+    bundleDir: join(batonDir, 'bundles'),
     logs: options.quiet ? 'quiet' : 'forward',
     defaultCaller: local.LOCAL_CALLER,
     reloadOnChange: true,

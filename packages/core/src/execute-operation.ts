@@ -16,8 +16,11 @@ export interface ExecutionHooks {
   readonly remainingTimeMs: () => number;
   readonly onProgress: (fraction: number, message: string | undefined) => void;
   readonly onCheckpoint: (state: Json) => void;
-  /** The runner aborts this to stop the operation; its reason must be an OperationAborted. */
-  readonly controller: AbortController;
+  /**
+   * The runner aborts this to stop the operation; its reason must be an OperationAborted. A
+   * `LazyAbortController` makes the operation's `AbortSignal` only if the operation reads it or it is aborted.
+   */
+  readonly controller: AbortController | LazyAbortController;
   /**
    * How long an operation gets to notice an abort and return (saving its last checkpoint) before the
    * runner stops waiting for it. An operation that ignores its signal is left behind, not awaited forever.
@@ -42,12 +45,55 @@ export function toJobError(error: unknown): JobError {
   return { type: 'UnhandledError', message: String(error), retryable: true };
 }
 
-const abortCauseOf = (signal: AbortSignal): AbortCause | undefined =>
-  signal.aborted
-    ? signal.reason instanceof OperationAborted
-      ? signal.reason.abortCause
-      : 'cancelled'
-    : undefined;
+/**
+ * An AbortController that makes its AbortSignal only when someone reads `signal` — or when it is aborted. Node
+ * spends more making an AbortController (an EventTarget) and listening on its signal than a quick operation
+ * takes to run, and a quick operation run inline rarely looks at its signal
+ * (docs/decisions/0012-a-fast-door-and-a-small-bundle.md). The executor hears of an abort through `onAbort`.
+ */
+export class LazyAbortController {
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #reason: unknown;
+  #listener: (() => void) | undefined;
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  get reason(): unknown {
+    return this.#aborted && this.#controller ? this.#controller.signal.reason : this.#reason;
+  }
+
+  abort(reason?: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    // The signal's own listeners (the operation's) first, then the executor, as with a real AbortController.
+    this.#controller?.abort(reason);
+    this.#listener?.();
+  }
+
+  /** The one listener the executor needs; set to undefined to stop listening. */
+  set onAbort(listener: (() => void) | undefined) {
+    this.#listener = listener;
+  }
+}
+
+const abortCauseOf = (controller: AbortController | LazyAbortController): AbortCause | undefined => {
+  const aborted = controller instanceof LazyAbortController ? controller.aborted : controller.signal.aborted;
+  if (!aborted) return undefined;
+  const reason = controller instanceof LazyAbortController ? controller.reason : controller.signal.reason;
+  return reason instanceof OperationAborted ? reason.abortCause : 'cancelled';
+};
 
 /**
  * Runs an operation with a context, and settles when it returns, throws, or — after its signal is aborted
@@ -59,13 +105,16 @@ export async function executeOperation(
   input: Json,
   hooks: ExecutionHooks,
 ): Promise<Execution> {
-  const { signal } = hooks.controller;
+  const { controller } = hooks;
   const run = (async () =>
     operation.run(input, {
       resumeFrom: hooks.resumeFrom,
       attempt: hooks.attempt,
       jobId: hooks.jobId,
-      signal,
+      // Read when the operation reads it: a LazyAbortController makes its signal only then.
+      get signal() {
+        return controller.signal;
+      },
       remainingTimeMs: hooks.remainingTimeMs,
       progress: (fraction, message) => {
         if (!Number.isFinite(fraction)) return;
@@ -74,31 +123,31 @@ export async function executeOperation(
       checkpoint: (state) => hooks.onCheckpoint(structuredClone(state)),
     }))();
 
+  // One promise settles with the run, or — once the signal is aborted and the grace has passed — without it.
   let cancelGrace: (() => void) | undefined;
   let onAbort: (() => void) | undefined;
-  const abandoned = new Promise<'abandoned'>((resolve) => {
+  const settledOrAbandoned = new Promise<{ value: unknown } | { error: unknown } | 'abandoned'>((resolve) => {
+    run.then(
+      (value) => resolve({ value }),
+      (error: unknown) => resolve({ error }),
+    );
     onAbort = () => {
       cancelGrace = hooks.schedule(() => resolve('abandoned'), hooks.graceMs);
     };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
+    if (abortCauseOf(controller) !== undefined) onAbort();
+    else if (controller instanceof LazyAbortController) controller.onAbort = onAbort;
+    else controller.signal.addEventListener('abort', onAbort, { once: true });
   });
 
   try {
-    const settled = await Promise.race([
-      run.then(
-        (value) => ({ value }),
-        (error: unknown) => ({ error }),
-      ),
-      abandoned,
-    ]);
+    const settled = await settledOrAbandoned;
     if (settled === 'abandoned') {
       // The operation ignored its signal. Let it run on without us; nothing it does later is recorded.
       run.catch(() => {});
-      return { kind: 'aborted', cause: abortCauseOf(signal) ?? 'deadline' };
+      return { kind: 'aborted', cause: abortCauseOf(controller) ?? 'deadline' };
     }
     if ('error' in settled) {
-      const cause = abortCauseOf(signal);
+      const cause = abortCauseOf(controller);
       return cause ? { kind: 'aborted', cause } : { kind: 'threw', error: toJobError(settled.error) };
     }
     const parsed = operation.output.safeParse(settled.value);
@@ -118,6 +167,7 @@ export async function executeOperation(
     return { kind: 'returned', output: (parsed.data ?? null) as Json };
   } finally {
     cancelGrace?.();
-    if (onAbort) signal.removeEventListener('abort', onAbort);
+    if (controller instanceof LazyAbortController) controller.onAbort = undefined;
+    else if (onAbort) controller.signal.removeEventListener('abort', onAbort);
   }
 }

@@ -3,7 +3,7 @@
  * `@baton/core/testing` are the reference implementations; `@baton/core/testing/conformance` holds the
  * suite every adapter of a port must pass unchanged.
  */
-import type { Job, JobChanges, JobExpectation } from './job.js';
+import type { Job, JobChanges, JobExpectation, JobLease } from './job.js';
 
 export type CreateJobResult =
   | { readonly created: true; readonly job: Job }
@@ -29,6 +29,19 @@ export interface StaleJobsQuery {
   readonly limit: number;
 }
 
+/** What a runner asks of `JobStore.claim`: its lease, the hop it runs as, and its clock's now (epoch ms). */
+export interface JobClaim {
+  readonly lease: JobLease;
+  readonly hop: number;
+  /** A running job's lease is over when its expiresAt is at or before this instant. */
+  readonly now: number;
+}
+
+export type ClaimJobResult =
+  | { readonly claimed: true; readonly job: Job }
+  /** Not claimable: the job as stored (finished, leased by a live runner), or absent if there is none. */
+  | { readonly claimed: false; readonly job?: Job };
+
 /**
  * Where jobs live. Every write is a single-item conditional write: no transactions, so that the store can
  * be DynamoDB (or a DynamoDB-protocol server without transactions) and each write costs one unit.
@@ -40,6 +53,13 @@ export interface StaleJobsQuery {
  * - `get` is strongly consistent; an expired job (expiresAt ≤ now) is absent, whether or not it was deleted.
  * - `update` applies `changes` only if the stored job meets `expected`, atomically, sets updatedAt, and
  *   returns the job as stored after the write; `undefined` if it is absent or the expectation failed.
+ * - `claim` is one conditional write that returns the job it wrote: a queued job without a lease, or a running
+ *   one whose lease is over (`expiresAt` ≤ `claim.now`: its runner died), becomes running under `claim.lease`
+ *   with `hop` set, `startedAt` set if absent, the reconciler's count removed, and `attempts` at least 1 for a
+ *   queued job (the attempt the queue holds) or one more for a takeover (a new attempt). Of racing claims
+ *   exactly one wins. Otherwise nothing is written and the job is returned as stored (absent if it is not
+ *   there or expired), so that the caller can tell "finished" from "leased by another" from "not found"
+ *   without reading it first. No `get` before a claim: the claim is the read.
  * - `listByOwner` returns only that owner's unexpired jobs, newest first. A cursor is opaque and valid only
  *   for the owner it was issued to: any other cursor is a ValidationError, never another owner's page.
  *   Listing may lag writes slightly (a secondary index is eventually consistent); `get` never does.
@@ -53,6 +73,7 @@ export interface JobStore {
   create(job: Job): Promise<CreateJobResult>;
   get(id: string): Promise<Job | undefined>;
   update(id: string, expected: JobExpectation, changes: JobChanges): Promise<Job | undefined>;
+  claim(id: string, claim: JobClaim): Promise<ClaimJobResult>;
   listByOwner(owner: string, query: ListJobsQuery): Promise<JobPage>;
   findStale(query: StaleJobsQuery): Promise<readonly Job[]>;
 }

@@ -9,11 +9,13 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
+  type ClaimJobResult,
   type Clock,
   type CreateJobResult,
   isUnfinished,
   type Job,
   type JobChanges,
+  type JobClaim,
   type JobExpectation,
   type JobPage,
   type JobStore,
@@ -23,11 +25,12 @@ import {
   systemClock,
 } from '@baton/core';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { planUpdate } from './expressions.js';
+import { claimChanges, planClaim, planUpdate } from './expressions.js';
 import { itemSizeBytes, MAX_ITEM_BYTES } from './size.js';
 import {
   errorMessage,
   errorName,
+  fromAttributeValues,
   fromJobItem,
   type Item,
   instantMs,
@@ -153,6 +156,46 @@ export class DynamoDbJobStore implements JobStore {
       }
       throw error;
     }
+  }
+
+  /**
+   * One conditional UpdateItem that returns the claimed job (ReturnValues ALL_NEW): no read before it. It
+   * claims a queued job without a lease, guessing its attempts from the hop (a first delivery finds 0, a later
+   * hop at least 1), so that the common claim needs no read. When its condition fails the item comes back with
+   * the refusal (ReturnValuesOnConditionCheckFailure ALL_OLD); a server that does not send it (dynalite) costs
+   * one consistent GetItem, on this rare path only. The job as it was then tells why: finished or leased (not
+   * claimable), or a claim the guess missed, or a dead runner's lease to take over — one more conditional
+   * write, compare-and-swap on what was seen.
+   */
+  async claim(id: string, claim: JobClaim): Promise<ClaimJobResult> {
+    const nowMs = this.clock.now();
+    const plan = planClaim(id, claim, { nowMs, updatedAt: new Date(nowMs).toISOString() });
+    let old: Item | undefined;
+    try {
+      this.writes++;
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: jobKey(id),
+          ...plan,
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      if (Attributes) return { claimed: true, job: fromJobItem(Attributes) };
+    } catch (error) {
+      if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
+      const item = (error as { Item?: Record<string, unknown> }).Item;
+      old = item ? fromAttributeValues(item) : await this.read(jobKey(id));
+    }
+    if (!isLiveItem(old, nowMs)) return { claimed: false };
+    const job = fromJobItem(old);
+    const write = claimChanges(job, claim);
+    if (!write) return { claimed: false, job };
+    const claimed = await this.update(id, write.expected, write.changes);
+    if (claimed) return { claimed: true, job: claimed };
+    const now = await this.get(id);
+    return now ? { claimed: false, job: now } : { claimed: false };
   }
 
   /**

@@ -1,4 +1,4 @@
-import { isTerminal, type JobChanges, type JobExpectation } from '@baton/core';
+import { isTerminal, type Job, type JobChanges, type JobClaim, type JobExpectation } from '@baton/core';
 import { instantMs, jobsTable, toStoredValue, unfinishedShardOf } from './table.js';
 
 /** One UpdateItem's expressions, plus what it sets and removes (to size the write before sending it). */
@@ -102,4 +102,82 @@ export function planUpdate(
     set,
     remove,
   };
+}
+
+/**
+ * The claim of a queued job as one UpdateItem that needs no read first: queued, no lease, not expired, and
+ * the attempts guessed from the hop — a first delivery (hop 0) finds a job never claimed (0 attempts, and the
+ * claim makes it 1); a later hop finds a requeued job, whose attempts it keeps. A wrong guess only fails the
+ * condition, and the store falls back to `claimChanges` on the job as it is.
+ */
+export function planClaim(
+  id: string,
+  claim: JobClaim,
+  at: { readonly nowMs: number; readonly updatedAt: string },
+): Pick<
+  UpdatePlan,
+  'ConditionExpression' | 'UpdateExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+> {
+  const p = new Placeholders();
+  const attempts = p.name('attempts');
+  const first = claim.hop === 0;
+  const conditions = [
+    `attribute_exists(${p.name(jobsTable.partitionKey)})`,
+    `${p.name(jobsTable.expiresAtMs)} > ${p.value(at.nowMs)}`,
+    `${p.name('status')} = ${p.value('queued')}`,
+    `attribute_not_exists(${p.name('lease')})`,
+    first ? `${attempts} = ${p.value(0)}` : `${attempts} >= ${p.value(1)}`,
+  ];
+  const startedAt = p.name('startedAt');
+  const assignments = [
+    `${p.name('status')} = ${p.value('running')}`,
+    `${p.name('lease')} = ${p.value(claim.lease)}`,
+    `${p.name('hop')} = ${p.value(claim.hop)}`,
+    `${p.name('updatedAt')} = ${p.value(at.updatedAt)}`,
+    `${p.name(jobsTable.updatedAtMs)} = ${p.value(instantMs(at.updatedAt, 'updatedAt'))}`,
+    `${p.name(jobsTable.unfinishedShard)} = ${p.value(unfinishedShardOf(id))}`,
+    `${startedAt} = if_not_exists(${startedAt}, ${p.value(new Date(claim.now).toISOString())})`,
+    ...(first ? [`${attempts} = ${p.value(1)}`] : []),
+  ];
+  return {
+    ConditionExpression: conditions.join(' AND '),
+    UpdateExpression: `SET ${assignments.join(', ')} REMOVE ${p.name('reconciled')}`,
+    ExpressionAttributeNames: p.names,
+    ExpressionAttributeValues: p.values,
+  };
+}
+
+/**
+ * The claim of `job` as read (the store's fallback when the guess of `planClaim` missed, or a dead runner's
+ * lease is to be taken over): the same rules as the reference store — queued without a lease, or running
+ * with a lease that is over; compare-and-swap on what was seen. Undefined if the job is not claimable.
+ */
+export function claimChanges(
+  job: Job,
+  claim: JobClaim,
+): { readonly expected: JobExpectation; readonly changes: JobChanges } | undefined {
+  const common = {
+    lease: claim.lease,
+    hop: claim.hop,
+    ...(job.reconciled !== undefined && { reconciled: null }),
+    ...(!job.startedAt && { startedAt: new Date(claim.now).toISOString() }),
+  };
+  if (job.status === 'queued' && job.lease === undefined) {
+    return {
+      expected: { status: 'queued', leaseHolder: null },
+      changes: { status: 'running', ...common, attempts: Math.max(1, job.attempts) },
+    };
+  }
+  const leaseOver = job.lease === undefined || Date.parse(job.lease.expiresAt) <= claim.now;
+  if (job.status === 'running' && leaseOver) {
+    return {
+      expected: {
+        status: 'running',
+        leaseHolder: job.lease?.holder ?? null,
+        ...(job.lease && { leaseExpiresAt: job.lease.expiresAt }),
+      },
+      changes: { ...common, attempts: job.attempts + 1 },
+    };
+  }
+  return undefined;
 }

@@ -133,6 +133,28 @@ export function fromJobItem(item: Item): Job {
   return job as unknown as Job;
 }
 
+/**
+ * An item in DynamoDB's wire form (`{ S: … }`, `{ N: … }`, …) as the document client would give it: what a
+ * ConditionalCheckFailedException carries, which the document client passes through untranslated. Covers
+ * the types a job item holds (strings, numbers, booleans, null, maps, lists).
+ */
+export function fromAttributeValues(item: Record<string, unknown>): Item {
+  return Object.fromEntries(Object.entries(item).map(([name, value]) => [name, fromAttributeValue(value)]));
+}
+
+function fromAttributeValue(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const typed = value as Record<string, unknown>;
+  if ('S' in typed) return typed.S;
+  if ('N' in typed) return Number(typed.N);
+  if ('BOOL' in typed) return typed.BOOL;
+  if ('NULL' in typed) return null;
+  if ('M' in typed) return fromAttributeValues(typed.M as Record<string, unknown>);
+  if ('L' in typed) return (typed.L as unknown[]).map(fromAttributeValue);
+  // Already a plain value (a client that translated it): an object of its own attributes.
+  return fromAttributeValues(typed);
+}
+
 export function isLiveItem(item: Item | undefined, nowMs: number): item is Item {
   const expiresAtMs = item?.[jobsTable.expiresAtMs];
   return typeof expiresAtMs === 'number' && expiresAtMs > nowMs;

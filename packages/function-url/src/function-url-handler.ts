@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { ServeRequestDeps } from '@baton/core';
-import { createHttpApi, fromV2Event, serveHttpEvent } from '@baton/http';
+import { createHttpApi, fromV2Event, requestLogger, serveHttpEvent } from '@baton/http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResult, Context } from 'aws-lambda';
 
 export interface FunctionUrlHandlerOptions {
@@ -21,7 +21,7 @@ export function createFunctionUrlHandler(options: FunctionUrlHandlerOptions) {
   const logger = options.logger ?? new Logger({ serviceName: 'baton' });
   const api = createHttpApi({
     deps: options.deps,
-    onUnexpectedError: (error) => logger.error('Unexpected error', error as Error),
+    onUnexpectedError: (error) => requestLogger(logger).error('Unexpected error', error as Error),
     ...(options.maxBodyBytes !== undefined && { maxBodyBytes: options.maxBodyBytes }),
   });
   const marginMs = options.handoffMarginMs ?? 3_000;

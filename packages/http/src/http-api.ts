@@ -238,9 +238,15 @@ export function createHttpApi(options: HttpApiOptions): (request: HttpRequest) =
     try {
       checkCorrelationId(request);
       const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
-      const matching = routes
-        .map((route) => ({ route, match: route.pattern.exec(path) }))
-        .filter((candidate) => candidate.match !== null);
+      const method = request.method.toUpperCase();
+      const matching: { route: Route; match: RegExpExecArray }[] = [];
+      for (const route of routes) {
+        const match = route.pattern.exec(path);
+        if (match === null) continue;
+        // The common case: the first route that matches takes the method.
+        if (route.method === method) return await route.handle(request, match.slice(1));
+        matching.push({ route, match });
+      }
       if (matching.length === 0) {
         return problemResponse(
           doorProblem(
@@ -252,23 +258,19 @@ export function createHttpApi(options: HttpApiOptions): (request: HttpRequest) =
           ),
         );
       }
-      const chosen = matching.find((candidate) => candidate.route.method === request.method.toUpperCase());
-      if (!chosen) {
-        const allow = matching.map((candidate) => candidate.route.method).join(', ');
-        return {
-          ...problemResponse(
-            doorProblem(
-              'method-not-allowed',
-              'Method not allowed',
-              405,
-              `${request.path} accepts ${allow}.`,
-              instanceOf(request),
-            ),
+      const allow = matching.map((candidate) => candidate.route.method).join(', ');
+      return {
+        ...problemResponse(
+          doorProblem(
+            'method-not-allowed',
+            'Method not allowed',
+            405,
+            `${request.path} accepts ${allow}.`,
+            instanceOf(request),
           ),
-          headers: { 'content-type': PROBLEM_CONTENT_TYPE, allow },
-        };
-      }
-      return await chosen.route.handle(request, (chosen.match as RegExpExecArray).slice(1));
+        ),
+        headers: { 'content-type': PROBLEM_CONTENT_TYPE, allow },
+      };
     } catch (error) {
       const problem = toProblem(error, instanceOf(request));
       if (problem.status >= 500) options.onUnexpectedError?.(error);

@@ -16,4 +16,4 @@ export {
   toJsonPointer,
   toProblem,
 } from './problem.js';
-export { serveHttpEvent } from './serve-http-event.js';
+export { requestLogger, serveHttpEvent } from './serve-http-event.js';

@@ -1,75 +1,99 @@
-import {
-  APIGatewayEventRequestContextSchema,
-  APIGatewayProxyEventSchema,
-  APIGatewayProxyEventV2Schema,
-  APIGatewayRequestAuthorizerV2Schema,
-  APIGatewayRequestContextV2Schema,
-} from '@aws-lambda-powertools/parser/schemas';
 import { isValidCorrelationId } from '@baton/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult } from 'aws-lambda';
-import * as z from 'zod';
 import type { HttpRequest, HttpResponse } from './http-api.js';
 
 /**
- * The doors check the event fields they read — and only those — with the Powertools parser's own event schemas
- * (`@aws-lambda-powertools/parser/schemas`), picked down with zod's `.pick` to those fields, nested objects too.
- * A whole parser schema checks every field (IP formats, certificates, WebSocket rules) and costs up to ~3× as
- * much (a REST event); picked down, it costs what the hand-written shapes it replaced did
- * (docs/decisions/0004-http-doors-without-a-router-framework.md, `pnpm bench`). It is stricter than they were
- * only about what API Gateway always sends: one of the seven methods, `isBase64Encoded`, REST `body`,
- * `queryStringParameters` and `identity`, v2 `headers`, `rawQueryString` and `stage`, an authorizer that names
- * its caller. Where AWS sends what a parser schema refuses, the field is overridden here and says why.
+ * The doors check the event fields they read — and only those — exactly as the Powertools parser's own event
+ * schemas (`APIGatewayProxyEventSchema`, `APIGatewayProxyEventV2Schema`, `LambdaFunctionUrlSchema`) picked down
+ * with zod's `.pick` to those fields would: the same types, the same seven methods, the same nullable and
+ * optional members, an authorizer that names its caller. The checks are written out here instead of run through
+ * zod because the parser's schemas cost the API handler's bundle ~375 KB (they import zod as `{ z }`, which
+ * carries the whole namespace, every locale included, and the schemas' index carries every other event source)
+ * and a REST event's check 1.6–2.6 µs of CPU, more than this whole translation, header copy included
+ * (docs/decisions/0012-a-fast-door-and-a-small-bundle.md). The tests hold them to the parser's picked schemas,
+ * event for event (tests/support/parser-event-fields.ts). Two fields keep their own rule, as before: a v2 `body`
+ * may be `null` (Function URLs send it so; the parser says optional only), and `version` must be `'2.0'`.
  */
 
-/** REST `requestContext`: zod 4 refuses `.pick` on a refined object; its one refine is about WebSocket fields. */
-const restContext = z.object(APIGatewayEventRequestContextSchema.shape);
-const [lambdaAuthorizer, cognitoAuthorizer] = restContext.shape.authorizer.unwrap().unwrap().options;
+const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 
-/** The REST API (v1) proxy event fields the door reads (exported for the bench, not from the package). */
-export const RestEventFields = APIGatewayProxyEventSchema.pick({
-  httpMethod: true,
-  path: true,
-  headers: true,
-  queryStringParameters: true,
-  body: true,
-  isBase64Encoded: true,
-}).extend({
-  requestContext: restContext.pick({ stage: true, requestId: true }).extend({
-    identity: restContext.shape.identity.pick({ userArn: true }),
-    // Either kind of authorizer, each picked down to the member that names the caller.
-    authorizer: z
-      .union([lambdaAuthorizer.pick({ principalId: true }), cognitoAuthorizer.pick({ claims: true })])
-      .nullish(),
-  }),
-});
+type Fields = Record<string, unknown>;
 
-const v2Authorizer = APIGatewayRequestAuthorizerV2Schema.shape;
+/** zod's `z.object` input check. */
+const isObject = (value: unknown): value is Fields =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/**
- * The HTTP API (v2) / Function URL event fields the door reads (exported for the bench, not from the package).
- * One schema serves both: the parser's `LambdaFunctionUrlSchema` is `APIGatewayProxyEventV2Schema.extend({})`.
- */
-export const V2EventFields = APIGatewayProxyEventV2Schema.pick({
-  rawPath: true,
-  rawQueryString: true,
-  headers: true,
-  isBase64Encoded: true,
-}).extend({
-  // Stricter than the parser's (any string): these doors serve payload format 2.0 only, and refuse the rest.
-  version: z.literal('2.0'),
-  // The parser's is optional but not nullable: a Function URL sends a request without a body as `body: null`.
-  body: z.string().nullish(),
-  requestContext: APIGatewayRequestContextV2Schema.pick({ stage: true, requestId: true }).extend({
-    http: APIGatewayRequestContextV2Schema.shape.http.pick({ method: true }),
-    // The Lambda authorizer's context as the parser has it; IAM and JWT picked down to what names the caller.
-    authorizer: APIGatewayRequestAuthorizerV2Schema.pick({ lambda: true })
-      .extend({
-        iam: v2Authorizer.iam.unwrap().pick({ userArn: true }).optional(),
-        jwt: v2Authorizer.jwt.unwrap().pick({ claims: true }).optional(),
-      })
-      .optional(),
-  }),
-});
+/** zod's `z.record` input check (`util.isPlainObject`). */
+function isPlainObject(value: unknown): value is Fields {
+  if (!isObject(value)) return false;
+  const ctor = value.constructor;
+  if (ctor === undefined || typeof ctor !== 'function') return true;
+  const prototype: unknown = ctor.prototype;
+  return isObject(prototype) && Object.hasOwn(prototype, 'isPrototypeOf');
+}
+
+/** `z.record(z.string(), z.string())`. */
+function isStringRecord(value: unknown): value is Record<string, string> {
+  if (!isPlainObject(value)) return false;
+  for (const key in value) if (typeof value[key] !== 'string') return false;
+  return true;
+}
+
+const isString = (value: unknown): value is string => typeof value === 'string';
+const isNullish = (value: unknown): value is null | undefined => value === null || value === undefined;
+
+/** Collects what is wrong with an event, by path, as the doors report it in a `bad-event` problem. */
+class Check {
+  readonly issues: string[] = [];
+
+  field(path: string, ok: boolean, expected: string): boolean {
+    if (!ok) this.issues.push(`${path}: expected ${expected}`);
+    return ok;
+  }
+
+  done(): void {
+    if (this.issues.length > 0) throw new NotAnHttpEvent(this.issues);
+  }
+}
+
+/** The REST `requestContext.authorizer`: a Lambda authorizer's (`principalId`) or a Cognito user pool's (`claims`). */
+function restAuthorizerOwner(check: Check, authorizer: unknown): string | undefined {
+  if (isNullish(authorizer)) return undefined;
+  if (isObject(authorizer)) {
+    if (isString(authorizer.principalId)) return stringClaim(authorizer.principalId);
+    if (isPlainObject(authorizer.claims)) return stringClaim(authorizer.claims.sub);
+  }
+  check.field('requestContext.authorizer', false, '{ principalId: string } or { claims: object }, or none');
+  return undefined;
+}
+
+/** The v2 `requestContext.authorizer`: IAM, else a Lambda authorizer's principalId, else a JWT's sub claim. */
+function v2AuthorizerOwner(check: Check, authorizer: unknown): string | undefined {
+  if (authorizer === undefined) return undefined;
+  if (!check.field('requestContext.authorizer', isObject(authorizer), 'an object or none')) return undefined;
+  const { iam, lambda, jwt } = authorizer as Fields;
+  const iamOk = check.field(
+    'requestContext.authorizer.iam',
+    iam === undefined || (isObject(iam) && (iam.userArn === undefined || isString(iam.userArn))),
+    '{ userArn?: string } or none',
+  );
+  const lambdaOk = check.field(
+    'requestContext.authorizer.lambda',
+    isNullish(lambda) || isPlainObject(lambda),
+    'an object, null or none',
+  );
+  const jwtOk = check.field(
+    'requestContext.authorizer.jwt',
+    jwt === undefined || (isObject(jwt) && isPlainObject(jwt.claims)),
+    '{ claims: object } or none',
+  );
+  if (!(iamOk && lambdaOk && jwtOk)) return undefined;
+  return (
+    iamOwner((iam as Fields | undefined)?.userArn as string | undefined) ??
+    stringClaim((lambda as Fields | null | undefined)?.principalId) ??
+    stringClaim((jwt as { claims: Fields } | undefined)?.claims.sub)
+  );
+}
 
 export class NotAnHttpEvent extends Error {
   constructor(readonly issues: readonly string[]) {
@@ -78,16 +102,16 @@ export class NotAnHttpEvent extends Error {
   }
 }
 
-const lowerCaseKeys = (headers: Record<string, string | undefined> | null | undefined) =>
-  Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
+function lowerCaseKeys(headers: Record<string, string> | null | undefined): Record<string, string> {
+  const lower: Record<string, string> = {};
+  for (const name in headers) lower[name.toLowerCase()] = headers[name] as string;
+  return lower;
+}
 
 const decodeBody = (body: string | null | undefined, base64: boolean | null | undefined) =>
   body == null ? undefined : base64 ? Buffer.from(body, 'base64').toString('utf8') : body;
 
 const stringClaim = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
-
-const describeIssues = (error: z.ZodError) =>
-  error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
 
 /**
  * An STS assumed-role ARN names the role and then a session name that whoever assumes the role chooses
@@ -140,57 +164,97 @@ export function gatewayReceivedAt(event: unknown, now: number): number | undefin
  * `ownerOfIamArn`), or a Lambda/Cognito authorizer's principal.
  */
 export function fromRestEvent(event: APIGatewayProxyEvent, budgetMs: number): HttpRequest {
-  const parsed = RestEventFields.safeParse(event);
-  if (!parsed.success) throw new NotAnHttpEvent(describeIssues(parsed.error));
-  const { requestContext: context, ...fields } = parsed.data;
-  const headers = lowerCaseKeys(fields.headers);
-  const authorizer = context.authorizer;
-  const owner =
-    iamOwner(context.identity.userArn) ??
-    (authorizer && 'principalId' in authorizer
-      ? stringClaim(authorizer.principalId)
-      : stringClaim(authorizer?.claims.sub));
+  const check = new Check();
+  if (!check.field('(event)', isObject(event), 'an object')) check.done();
+  const { httpMethod, path, headers, queryStringParameters, body, isBase64Encoded, requestContext } =
+    event as unknown as Fields;
+  check.field('httpMethod', isString(httpMethod) && METHODS.has(httpMethod), 'an HTTP method (GET, POST, …)');
+  check.field('path', isString(path), 'a string');
+  check.field('headers', isNullish(headers) || isStringRecord(headers), 'an object of strings, or null');
+  check.field(
+    'queryStringParameters',
+    queryStringParameters === null || isStringRecord(queryStringParameters),
+    'an object of strings, or null',
+  );
+  check.field('body', body === null || isString(body), 'a string or null');
+  check.field('isBase64Encoded', typeof isBase64Encoded === 'boolean', 'a boolean');
+  let owner: string | undefined;
+  if (check.field('requestContext', isObject(requestContext), 'an object')) {
+    const context = requestContext as Fields;
+    check.field('requestContext.stage', isString(context.stage), 'a string');
+    check.field('requestContext.requestId', isString(context.requestId), 'a string');
+    const identity = context.identity;
+    if (
+      check.field(
+        'requestContext.identity',
+        isObject(identity) && (isNullish(identity.userArn) || isString(identity.userArn)),
+        '{ userArn?: string | null }',
+      )
+    ) {
+      owner = iamOwner((identity as Fields).userArn as string | null | undefined);
+    }
+    const authorizerOwner = restAuthorizerOwner(check, context.authorizer);
+    owner ??= authorizerOwner;
+  }
+  check.done();
+  const context = requestContext as { stage: string; requestId: string };
+  const lower = lowerCaseKeys(headers as Record<string, string> | null | undefined);
   return {
-    method: fields.httpMethod,
-    path: fields.path,
+    method: httpMethod as string,
+    path: path as string,
     basePath: context.stage === '$default' ? '' : `/${context.stage}`,
-    headers,
-    query: fields.queryStringParameters ?? {},
-    body: decodeBody(fields.body, fields.isBase64Encoded),
+    headers: lower,
+    query: (queryStringParameters as Record<string, string> | null) ?? {},
+    body: decodeBody(body as string | null, isBase64Encoded as boolean),
     owner,
     requestId: context.requestId,
-    correlationId: correlationIdOf(headers, context.requestId),
+    correlationId: correlationIdOf(lower, context.requestId),
     budgetMs,
   };
 }
 
 /** An HTTP API (v2) or Function URL event: the same payload format. */
 export function fromV2Event(event: APIGatewayProxyEventV2, budgetMs: number): HttpRequest {
-  const parsed = V2EventFields.safeParse(event);
-  if (!parsed.success) throw new NotAnHttpEvent(describeIssues(parsed.error));
-  const { requestContext: context, ...fields } = parsed.data;
-  const headers = lowerCaseKeys(fields.headers);
+  const check = new Check();
+  if (!check.field('(event)', isObject(event), 'an object')) check.done();
+  const { version, rawPath, rawQueryString, headers, body, isBase64Encoded, requestContext } =
+    event as unknown as Fields;
+  check.field('version', version === '2.0', "'2.0'");
+  check.field('rawPath', isString(rawPath), 'a string');
+  check.field('rawQueryString', isString(rawQueryString), 'a string');
+  check.field('headers', isStringRecord(headers), 'an object of strings');
+  check.field('body', isNullish(body) || isString(body), 'a string, null or none');
+  check.field('isBase64Encoded', typeof isBase64Encoded === 'boolean', 'a boolean');
+  let owner: string | undefined;
+  if (check.field('requestContext', isObject(requestContext), 'an object')) {
+    const context = requestContext as Fields;
+    check.field('requestContext.stage', isString(context.stage), 'a string');
+    check.field('requestContext.requestId', isString(context.requestId), 'a string');
+    const http = context.http;
+    check.field(
+      'requestContext.http',
+      isObject(http) && isString(http.method) && METHODS.has(http.method),
+      '{ method: an HTTP method (GET, POST, …) }',
+    );
+    owner = v2AuthorizerOwner(check, context.authorizer);
+  }
+  check.done();
+  const context = requestContext as { stage: string; requestId: string; http: { method: string } };
+  const lower = lowerCaseKeys(headers as Record<string, string>);
   const basePath = context.stage === '$default' ? '' : `/${context.stage}`;
+  const fullPath = rawPath as string;
   // An HTTP API stage other than $default is part of rawPath; routes are matched without it.
-  const path =
-    basePath && fields.rawPath.startsWith(`${basePath}/`)
-      ? fields.rawPath.slice(basePath.length)
-      : fields.rawPath;
-  const authorizer = context.authorizer ?? {};
-  const owner =
-    iamOwner(authorizer.iam?.userArn) ??
-    stringClaim(authorizer.lambda?.principalId) ??
-    stringClaim(authorizer.jwt?.claims.sub);
+  const path = basePath && fullPath.startsWith(`${basePath}/`) ? fullPath.slice(basePath.length) : fullPath;
   return {
     method: context.http.method,
     path,
     basePath,
-    headers,
-    query: Object.fromEntries(new URLSearchParams(fields.rawQueryString)),
-    body: decodeBody(fields.body, fields.isBase64Encoded),
+    headers: lower,
+    query: rawQueryString === '' ? {} : Object.fromEntries(new URLSearchParams(rawQueryString as string)),
+    body: decodeBody(body as string | null | undefined, isBase64Encoded as boolean),
     owner,
     requestId: context.requestId,
-    correlationId: correlationIdOf(headers, context.requestId),
+    correlationId: correlationIdOf(lower, context.requestId),
     budgetMs,
   };
 }

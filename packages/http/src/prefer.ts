@@ -5,8 +5,11 @@ export interface Preferences {
   readonly waitSeconds?: number;
 }
 
+const NO_PREFERENCES: Preferences = Object.freeze({ respondAsync: false });
+
 /** Parses `Prefer: respond-async, wait=10` (tokens are case-insensitive; parameters after `;` are ignored). */
 export function parsePrefer(header: string | undefined): Preferences {
+  if (header === undefined) return NO_PREFERENCES;
   let respondAsync = false;
   let waitSeconds: number | undefined;
   for (const preference of (header ?? '').split(',')) {

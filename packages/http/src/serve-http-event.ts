@@ -1,8 +1,32 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
+import { createAccessLine } from './access-line.js';
 import type { HttpRequest, HttpResponse } from './http-api.js';
 import { NotAnHttpEvent, toProxyResult } from './lambda-events.js';
 import { doorProblem, PROBLEM_CONTENT_TYPE, type Problem, toProblem } from './problem.js';
+
+/** Each logger's access line writer, made on its first request. */
+const accessLines = new WeakMap<Logger, ReturnType<typeof createAccessLine>>();
+
+/** The request a logger is serving whose Lambda context and correlation id it has not been given yet. */
+const unprepared = new WeakMap<Logger, { context: Context; correlationId: string | undefined }>();
+
+/**
+ * The logger, given the Lambda context and correlation id of the request it is serving, for a line about that
+ * request. The doors give them only when a line other than the access line is written (an error): the
+ * Powertools Logger spends ~2 µs a request on `resetKeys`, `addContext` and `setCorrelationId`, and most
+ * requests write no other line (docs/decisions/0012-a-fast-door-and-a-small-bundle.md).
+ */
+export function requestLogger(logger: Logger): Logger {
+  const request = unprepared.get(logger);
+  if (request !== undefined) {
+    unprepared.delete(logger);
+    logger.resetKeys();
+    logger.addContext(request.context);
+    if (request.correlationId) logger.setCorrelationId(request.correlationId);
+  }
+  return logger;
+}
 
 /**
  * What an HTTP door's handler does around the shared API: Lambda context and correlation id on every log line,
@@ -15,19 +39,25 @@ export async function serveHttpEvent(
   translate: () => HttpRequest,
   api: (request: HttpRequest) => Promise<HttpResponse>,
 ): Promise<APIGatewayProxyResult> {
-  logger.resetKeys();
-  logger.addContext(context);
   const started = Date.now();
+  const pending: { context: Context; correlationId: string | undefined } = {
+    context,
+    correlationId: undefined,
+  };
+  unprepared.set(logger, pending);
+  // The first request gives the Logger its context at once: that is when the Logger counts its cold start.
+  if (!accessLines.has(logger)) requestLogger(logger);
   let request: HttpRequest;
   try {
     request = translate();
   } catch (error) {
     if (!(error instanceof NotAnHttpEvent)) return unexpected(logger, context.awsRequestId, error);
-    logger.error('Refused an event this door does not understand', { issues: error.issues });
+    requestLogger(logger).error('Refused an event this door does not understand', { issues: error.issues });
     const problem = doorProblem('bad-event', 'Not an HTTP event', 400, error.message, context.awsRequestId);
     return problemResult(problem);
   }
-  if (request.correlationId) logger.setCorrelationId(request.correlationId);
+  pending.correlationId = request.correlationId;
+  if (request.correlationId && !unprepared.has(logger)) logger.setCorrelationId(request.correlationId);
   let response: HttpResponse;
   try {
     response = await api(request);
@@ -35,19 +65,24 @@ export async function serveHttpEvent(
     // The shared API answers its own errors; this is for an api function that does not.
     return unexpected(logger, `${request.basePath}${request.path}#${request.requestId}`, error);
   }
-  logger.info('HTTP request', {
+  let accessLine = accessLines.get(logger);
+  if (accessLine === undefined) {
+    accessLine = createAccessLine(logger);
+    accessLines.set(logger, accessLine);
+  }
+  accessLine(context, request.correlationId, {
     method: request.method,
     path: request.path,
     status: response.statusCode,
     durationMs: Date.now() - started,
-    ...(response.statusCode === 202 && { location: response.headers.location }),
+    location: response.statusCode === 202 ? response.headers.location : undefined,
   });
   return toProxyResult(response);
 }
 
 /** Anything unexpected is logged and answered as a 500 problem, never left to become a function error. */
 function unexpected(logger: Logger, instance: string, error: unknown): APIGatewayProxyResult {
-  logger.error('Unexpected error', error as Error);
+  requestLogger(logger).error('Unexpected error', error as Error);
   return problemResult(toProblem(error, instance));
 }
 

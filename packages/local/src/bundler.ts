@@ -1,10 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LAMBDA_BUNDLE_OPTIONS as SHARED_BUNDLE_OPTIONS } from '@baton/service';
-import { type BuildOptions, type BuildResult, build, type Plugin } from 'esbuild';
+import {
+  type BuildOptions,
+  type BuildResult,
+  build,
+  version as esbuildVersion,
+  type Plugin,
+  stop,
+} from 'esbuild';
 
 /**
  * Bundles handler modules the way a Lambda deployment does (one self-contained ESM file per function), because
@@ -79,18 +86,37 @@ export async function bundleFunctionTracked(
   functionName: string,
   entryPath: string,
   outDir: string,
-  options: { sourcemap?: boolean } = {},
+  options: {
+    sourcemap?: boolean;
+    /**
+     * Reuse the bundle already in `outDir` when every input it was built from (dependencies included) still has
+     * the stamp it had then, and the build options are the same: a restart with nothing changed starts no esbuild.
+     */
+    cache?: boolean;
+  } = {},
 ): Promise<TrackedBundle> {
   if (!existsSync(entryPath))
     throw new BundleError(`Function "${functionName}": entry ${entryPath} does not exist`);
   const outfile = resolve(outDir, functionName, 'index.mjs');
   const absWorkingDir = process.cwd();
+  const cacheFile = resolve(outDir, functionName, CACHE_FILE);
+  const cacheKey = JSON.stringify([
+    entryPath,
+    options.sourcemap ?? true,
+    esbuildVersion,
+    LAMBDA_BUNDLE_OPTIONS,
+  ]);
+  if (options.cache) {
+    const cached = readCache(cacheFile, cacheKey, outfile);
+    if (cached !== undefined) return { file: outfile, sources: cached };
+  }
   const stamped = new Map<string, SourceStamp | undefined>();
   const stampBeforeRead: Plugin = {
     name: 'baton-stamp-sources',
     setup(build) {
       build.onLoad({ filter: /.*/, namespace: 'file' }, async ({ path }) => {
-        if (isSource(path)) stamped.set(path, await stampOf(path));
+        // Every input is stamped (the bundle cache checks dependencies too); only sources are watched.
+        stamped.set(path, stampOf(path));
         return undefined; // esbuild loads the file itself, after this
       });
     },
@@ -129,15 +155,74 @@ export async function bundleFunctionTracked(
     if (/^[a-z][\w-]+:/i.test(input)) continue;
     const path = resolve(absWorkingDir, input);
     if (!isSource(path)) continue;
-    sources.set(path, stamped.has(path) ? stamped.get(path) : await stampOf(path));
+    sources.set(path, stamped.has(path) ? stamped.get(path) : stampOf(path));
   }
+  if (options.cache) await writeCache(cacheFile, cacheKey, result, absWorkingDir, stamped);
   return { file: outfile, sources };
 }
 
-/** Whether any source differs from its stamp now (changed, created or gone): one stat per file, in parallel. */
-export async function sourcesChanged(sources: SourceStamps): Promise<boolean> {
-  const now = await Promise.all([...sources.keys()].map(stampOf));
-  return [...sources.values()].some((stamp, index) => !sameStamp(stamp, now[index]));
+/** Beside each cached bundle: what it was built from, so a restart can tell whether it is still good. */
+const CACHE_FILE = 'bundle-cache.json';
+
+interface CacheRecord {
+  key: string;
+  /** Every input of the bundle (dependencies too): [absolute path, mtimeMs, size]. */
+  inputs: Array<[string, number, number]>;
+}
+
+/** The sources of a cached bundle that is still good, else undefined. One synchronous stat per input. */
+function readCache(cacheFile: string, key: string, outfile: string): SourceStamps | undefined {
+  let record: CacheRecord;
+  try {
+    record = JSON.parse(readFileSync(cacheFile, 'utf8')) as CacheRecord;
+  } catch {
+    return undefined;
+  }
+  if (record.key !== key || !existsSync(outfile)) return undefined;
+  const sources = new Map<string, SourceStamp | undefined>();
+  for (const [path, mtimeMs, size] of record.inputs) {
+    const now = stampOf(path);
+    if (now === undefined || now.mtimeMs !== mtimeMs || now.size !== size) return undefined;
+    if (isSource(path)) sources.set(path, now);
+  }
+  return sources;
+}
+
+async function writeCache(
+  cacheFile: string,
+  key: string,
+  result: BuildResult,
+  absWorkingDir: string,
+  stamped: ReadonlyMap<string, SourceStamp | undefined>,
+): Promise<void> {
+  const inputs: CacheRecord['inputs'] = [];
+  for (const input of Object.keys(result.metafile?.inputs ?? {})) {
+    if (/^[a-z][\w-]+:/i.test(input)) continue;
+    const path = resolve(absWorkingDir, input);
+    // A source's stamp from before esbuild read it: a save during the build makes the cache stale, not wrong.
+    const stamp = stamped.get(path) ?? stampOf(path);
+    if (stamp === undefined) return; // an input gone already: nothing worth caching
+    inputs.push([path, stamp.mtimeMs, stamp.size]);
+  }
+  const record: CacheRecord = { key, inputs };
+  const aside = `${cacheFile}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(aside, JSON.stringify(record));
+    await rename(aside, cacheFile);
+  } catch {
+    await rm(aside, { force: true });
+  }
+}
+
+/**
+ * Whether any source differs from its stamp now (changed, created or gone): one synchronous stat per file, in
+ * the order of the map, stopping at the first difference. Synchronous on purpose: for the few dozen files of a
+ * function, `statSync` costs a fraction of what as many `stat` promises cost (the thread pool round trips,
+ * measured in docs/decisions/0010-a-lean-local-stack.md), and a synchronous check cannot interleave with a build.
+ */
+export function sourcesChanged(sources: SourceStamps): boolean {
+  for (const [path, stamp] of sources) if (!sameStamp(stamp, stampOf(path))) return true;
+  return false;
 }
 
 /** The sources of `after` that `before` lacks or stamps differently (what a rebuild picked up). */
@@ -151,13 +236,9 @@ function isSource(path: string): boolean {
   return !path.split(sep).includes('node_modules');
 }
 
-async function stampOf(path: string): Promise<SourceStamp | undefined> {
-  try {
-    const { mtimeMs, size } = await stat(path);
-    return { mtimeMs, size };
-  } catch {
-    return undefined;
-  }
+function stampOf(path: string): SourceStamp | undefined {
+  const stats = statSync(path, { throwIfNoEntry: false });
+  return stats === undefined ? undefined : { mtimeMs: stats.mtimeMs, size: stats.size };
 }
 
 function sameStamp(a: SourceStamp | undefined, b: SourceStamp | undefined): boolean {
@@ -168,11 +249,17 @@ function sameStamp(a: SourceStamp | undefined, b: SourceStamp | undefined): bool
  * Bundles the environment runtime (see environment-runtime.ts). It sits next to this module: TypeScript when
  * run from source (tests), JavaScript once built; esbuild takes either.
  */
-export async function bundleEnvironmentRuntime(outDir: string): Promise<string> {
+export async function bundleEnvironmentRuntime(
+  outDir: string,
+  options: { cache?: boolean } = {},
+): Promise<string> {
   const here = fileURLToPath(import.meta.url);
   const entryPath = join(dirname(here), `environment-runtime${extname(here)}`);
-  const outfile = join(outDir, '.runtime', 'environment-runtime.mjs');
-  await bundle(
+  const outfile = resolve(outDir, '.runtime', 'environment-runtime.mjs');
+  const cacheFile = resolve(outDir, '.runtime', CACHE_FILE);
+  const cacheKey = JSON.stringify([entryPath, esbuildVersion]);
+  if (options.cache && readCache(cacheFile, cacheKey, outfile) !== undefined) return outfile;
+  const result = await bundle(
     {
       bundle: true,
       platform: 'node',
@@ -180,16 +267,23 @@ export async function bundleEnvironmentRuntime(outDir: string): Promise<string> 
       target: 'node20',
       entryPoints: [entryPath],
       outfile,
+      absWorkingDir: process.cwd(),
+      metafile: options.cache ?? false,
       // Only types come from aws-lambda; nothing else should be pulled in, and nothing must be.
       packages: 'external',
     },
     'environment runtime',
   );
+  if (options.cache) await writeCache(cacheFile, cacheKey, result, process.cwd(), new Map());
   return outfile;
 }
 
+/** Builds in progress in this process: esbuild's service is stopped when the last one ends. */
+let buildsRunning = 0;
+
 async function bundle(options: BuildOptions & { outfile: string }, what: string): Promise<BuildResult> {
   await mkdir(dirname(options.outfile), { recursive: true });
+  buildsRunning += 1;
   try {
     return await build({ write: true, ...options, logLevel: 'silent' });
   } catch (error) {
@@ -198,5 +292,10 @@ async function bundle(options: BuildOptions & { outfile: string }, what: string)
         ?.map((e) => (e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text))
         .join('\n') ?? String(error);
     throw new BundleError(`Bundling ${what} failed:\n${details}`);
+  } finally {
+    // esbuild keeps its service process alive between builds, holding its caches (hundreds of MB after the AWS
+    // SDK): nothing here builds again before a source changes, so it goes, and the next build starts a new one.
+    buildsRunning -= 1;
+    if (buildsRunning === 0) await stop();
   }
 }

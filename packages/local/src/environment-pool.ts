@@ -1,5 +1,8 @@
 import type { ExecutionEnvironment } from './execution-environment.js';
 
+/** The longest delay setTimeout takes. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface EnvironmentPoolStats {
   /** Environments serving an invocation (or initialising for one), and slots reserved for one (see tryReserve). */
   busy: number;
@@ -23,6 +26,9 @@ export interface EnvironmentPoolStats {
  * Environments belong to a generation of the function's bundle. `renew()` starts a new one: from then on only
  * environments of the new bundle serve invocations; the old ones are retired (ended) — idle ones at once, busy
  * ones as soon as their invocation ends, never to be reused.
+ *
+ * An environment left idle for `idleTtlMs` is ended (reaped), as Lambda ends environments nobody used for a
+ * while: a dev server left alone shrinks back to its bare process, and the next invocation is a cold start.
  */
 export class EnvironmentPool {
   private readonly idle: ExecutionEnvironment[] = [];
@@ -33,10 +39,15 @@ export class EnvironmentPool {
   private generation = 0;
   private readonly generationOf = new WeakMap<ExecutionEnvironment, number>();
   private readonly retiring = new Set<Promise<void>>();
+  /** When each idle environment was last released (Date.now()). */
+  private readonly idleSince = new Map<ExecutionEnvironment, number>();
+  private reapTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly limit: number,
     private readonly startEnvironment: () => ExecutionEnvironment,
+    /** How long an environment may stay idle before it is ended; Infinity keeps it. */
+    private readonly idleTtlMs = Number.POSITIVE_INFINITY,
   ) {}
 
   /** Reserves a slot for one invocation, or answers false when the function is at its concurrency limit. */
@@ -54,6 +65,7 @@ export class EnvironmentPool {
     this.reserved -= 1;
     if (this.closed) return undefined;
     for (let warm = this.idle.pop(); warm !== undefined; warm = this.idle.pop()) {
+      this.idleSince.delete(warm);
       if (warm.isAlive) {
         this.busy.add(warm);
         return warm;
@@ -65,6 +77,7 @@ export class EnvironmentPool {
     environment.onEnded(() => {
       const index = this.idle.indexOf(environment);
       if (index >= 0) this.idle.splice(index, 1);
+      this.idleSince.delete(environment);
     });
     this.busy.add(environment);
     return environment;
@@ -78,14 +91,62 @@ export class EnvironmentPool {
   release(environment: ExecutionEnvironment): void {
     this.busy.delete(environment);
     if (!environment.isAlive || this.closed) return;
-    if (this.generationOf.get(environment) === this.generation) this.idle.push(environment);
-    else this.retire(environment);
+    if (this.generationOf.get(environment) === this.generation) {
+      this.idle.push(environment);
+      this.idleSince.set(environment, Date.now());
+      this.scheduleReap();
+    } else this.retire(environment);
+  }
+
+  /**
+   * Ends the environments idle for at least `idleForMs` (default: the pool's idle TTL) as of `now`; returns how
+   * many. The timer calls it; tests call it with an explicit age instead of waiting.
+   */
+  reapIdle(idleForMs = this.idleTtlMs, now = Date.now()): number {
+    // `idle` is a stack: the longest idle come first.
+    let count = 0;
+    while (count < this.idle.length) {
+      const since = this.idleSince.get(this.idle[count] as ExecutionEnvironment) ?? now;
+      if (now - since < idleForMs) break;
+      count += 1;
+    }
+    for (const environment of this.idle.splice(0, count)) {
+      this.idleSince.delete(environment);
+      this.retire(environment);
+    }
+    return count;
+  }
+
+  /** Resolves once every environment being ended has ended. */
+  async settled(): Promise<void> {
+    await Promise.all(this.retiring);
+  }
+
+  /** One timer per pool, due when the longest idle environment reaches the TTL; it never holds the process. */
+  private scheduleReap(): void {
+    if (this.reapTimer !== undefined || this.closed || !Number.isFinite(this.idleTtlMs)) return;
+    const oldest = this.idle[0];
+    if (oldest === undefined) return;
+    const dueInMs = (this.idleSince.get(oldest) ?? Date.now()) + this.idleTtlMs - Date.now();
+    this.reapTimer = setTimeout(
+      () => {
+        this.reapTimer = undefined;
+        this.reapIdle();
+        this.scheduleReap();
+      },
+      // setTimeout takes at most 2^31 - 1 ms (a longer delay would fire at once): a longer TTL waits in steps.
+      Math.min(Math.max(0, dueInMs) + 1, MAX_TIMER_MS),
+    );
+    this.reapTimer.unref();
   }
 
   /** The function's bundle was rebuilt: environments started before now are retired (see the class comment). */
   renew(): void {
     this.generation += 1;
-    for (const environment of this.idle.splice(0)) this.retire(environment);
+    for (const environment of this.idle.splice(0)) {
+      this.idleSince.delete(environment);
+      this.retire(environment);
+    }
   }
 
   /** Ends every environment, busy or idle; returns how many were alive. */
@@ -97,6 +158,7 @@ export class EnvironmentPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.reapTimer);
     await this.killAll();
     await Promise.all(this.retiring);
   }

@@ -24,6 +24,11 @@ export interface InvokeMessage {
   deadlineMs: number;
   /** Decoded `X-Amz-Client-Context`, if the caller sent one. */
   clientContext?: unknown;
+  /**
+   * Answer `started` when the handler starts: only fault injection needs to know (a kill timed from then), so
+   * other invocations spare the message.
+   */
+  reportStart?: true;
 }
 
 export type ServiceMessage = InvokeMessage;

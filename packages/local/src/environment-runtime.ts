@@ -182,7 +182,7 @@ async function invoke(handler: Handler, message: InvokeMessage): Promise<void> {
   process.env._X_AMZN_TRACE_ID = message.traceHeader;
   try {
     const event: unknown = JSON.parse(message.payload);
-    send({ type: 'started', requestId: message.requestId });
+    if (message.reportStart) send({ type: 'started', requestId: message.requestId });
     const result = await runHandler(handler, event, message);
     let payload: string;
     try {

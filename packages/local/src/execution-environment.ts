@@ -183,6 +183,7 @@ export class ExecutionEnvironment {
           invokedFunctionArn: invocation.invokedFunctionArn,
           deadlineMs: Date.now() + timeoutMs,
           ...(invocation.clientContext === undefined ? {} : { clientContext: invocation.clientContext }),
+          ...(current.killAfterMs === undefined ? {} : { reportStart: true }),
         };
         this.worker.postMessage(message);
       });

@@ -209,11 +209,17 @@ function listenError(error: NodeJS.ErrnoException, title: string, options: Front
 function accessLogSink(option: AccessLogOption): (entry: AccessLogEntry) => void {
   if (option === 'quiet') return () => {};
   if (typeof option === 'function') return option;
+  // Gathered and written once per turn of the event loop, as the functions' forwarded logs are.
+  let pending = '';
+  const flush = () => {
+    const text = pending;
+    pending = '';
+    process.stdout.write(text);
+  };
   return (entry) => {
     const detail = entry.detail ? ` (${entry.detail})` : '';
-    process.stdout.write(
-      `[${entry.emulator}] ${entry.method} ${entry.path} ${entry.status} ${entry.durationMs} ms${detail}\n`,
-    );
+    if (pending === '') setImmediate(flush);
+    pending += `[${entry.emulator}] ${entry.method} ${entry.path} ${entry.status} ${entry.durationMs} ms${detail}\n`;
   };
 }
 

@@ -20,10 +20,27 @@ export type FunctionLogSink = (chunk: FunctionLogChunk) => void;
 export function createFunctionLogSink(option: FunctionLogOption): FunctionLogSink {
   if (option === 'quiet') return () => {};
   if (typeof option === 'function') return option;
+  // Lines are gathered and written once per turn of the event loop, per stream: under load an invocation's
+  // START, its own lines and END/REPORT were each a write of their own (see docs/decisions/0010-a-lean-local-stack.md).
+  const pending = { stdout: '', stderr: '' };
+  let flushing = false;
+  const flush = () => {
+    flushing = false;
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const text = pending[stream];
+      if (text === '') continue;
+      pending[stream] = '';
+      process[stream].write(text);
+    }
+  };
   return ({ functionName, stream, text }) => {
     const prefix = `[${functionName}] `;
     const body = text.endsWith('\n') ? text.slice(0, -1) : text;
-    process[stream].write(`${prefix}${body.split('\n').join(`\n${prefix}`)}\n`);
+    pending[stream] += `${prefix}${body.split('\n').join(`\n${prefix}`)}\n`;
+    if (!flushing) {
+      flushing = true;
+      setImmediate(flush);
+    }
   };
 }
 

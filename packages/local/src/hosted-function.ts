@@ -59,6 +59,8 @@ export interface HostedFunctionOptions {
   onInvocation: (record: InvocationRecord) => void;
   /** Decides which invocations lose their environment (see fault-injection.ts). */
   faults?: FaultInjector;
+  /** How long an environment may stay idle before it is ended (see EnvironmentPool). */
+  idleEnvironmentTtlMs?: number;
   /** Set when the service reloads changed code (`reloadOnChange`); see HostedFunction.currentBuild(). */
   reload?: {
     /** The sources of the bundle the function starts with (`bundleFile`). */
@@ -106,7 +108,11 @@ export class HostedFunction {
   constructor(options: HostedFunctionOptions) {
     this.options = options;
     this.fn = options.fn;
-    this.pool = new EnvironmentPool(this.fn.concurrencyLimit, () => this.startEnvironment());
+    this.pool = new EnvironmentPool(
+      this.fn.concurrencyLimit,
+      () => this.startEnvironment(),
+      options.idleEnvironmentTtlMs,
+    );
     if (options.reload) {
       this.build = { number: 0, ok: true, sources: options.reload.sources };
       this.lastGoodSources = options.reload.sources;
@@ -145,6 +151,13 @@ export class HostedFunction {
 
   killEnvironments(): Promise<number> {
     return this.pool.killAll();
+  }
+
+  /** Ends the environments idle for at least `idleForMs` (default: the idle TTL); resolves with how many. */
+  async reapIdle(idleForMs?: number): Promise<number> {
+    const count = this.pool.reapIdle(idleForMs);
+    await this.pool.settled();
+    return count;
   }
 
   stats(): FunctionStats {
@@ -233,7 +246,7 @@ export class HostedFunction {
   /**
    * With `reloadOnChange`, before an invocation takes an environment: the build it must run. No timing is
    * involved, so a file saved just before a call is always seen:
-   * - after a good build, each of its sources is stat'ed (in parallel; nothing else happens when none changed).
+   * - after a good build, each of its sources is stat'ed (synchronously; nothing else happens when none changed).
    *   A changed one makes the function bundle again — once, however many invocations wait for it — and the pool
    *   renew, so this invocation and every later one run the new code; the sources are then checked against the
    *   new build (it may have started before this invocation's change was saved);
@@ -247,7 +260,7 @@ export class HostedFunction {
       if (this.rebuilding) await this.rebuilding;
       const build = this.build as Build;
       if (round > MAX_BUILD_ROUNDS || this.stopping) return build;
-      const stale = build.ok ? await sourcesChanged(build.sources) : build.number <= arrivedAfter;
+      const stale = build.ok ? sourcesChanged(build.sources) : build.number <= arrivedAfter;
       // A build started or ended while the sources were being stat'ed: look again.
       if (this.rebuilding || this.build !== build) continue;
       if (!stale) return build;

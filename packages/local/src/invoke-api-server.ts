@@ -20,7 +20,8 @@ export interface InvokeApiRequest {
   functionName: string;
   qualifier?: string;
   invocationType: RequestedInvocationType;
-  payload: Buffer;
+  /** The body as received (HTTP), or as text (an emulator of this process, see in-process.ts). */
+  payload: Buffer | string;
   /** `X-Amzn-Trace-Id`: the invocation chain the caller is part of. */
   traceHeader?: string;
   /** Decoded `X-Amz-Client-Context`. */

@@ -1,4 +1,5 @@
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { inProcessLambda } from './in-process.js';
 import { signRequest } from './sigv4.js';
 
 /**
@@ -48,6 +49,16 @@ export class InvokeClient {
 
   /** GetFunction: checks at start that the service is up and has the function, so a typo fails early. */
   async describeFunction(): Promise<FunctionConfiguration> {
+    const local = inProcessLambda(this.base);
+    if (local !== undefined) {
+      const configuration = local.describe(this.functionName);
+      if (configuration === undefined) {
+        throw new Error(
+          `The Lambda service at ${this.base.origin} has no function named "${this.functionName}"`,
+        );
+      }
+      return configuration;
+    }
     let response: { status: number; body: Buffer };
     try {
       response = await this.send('GET', this.path(), undefined, {}, 10_000);
@@ -78,6 +89,13 @@ export class InvokeClient {
     payload: string,
     options: { timeoutMs: number; traceHeader?: string },
   ): Promise<InvokeOutcome> {
+    // The service in this process, when there is one: no HTTP hop (see in-process.ts). Looked up per call, so a
+    // service stopped meanwhile is unreachable here exactly as over HTTP.
+    const direct = inProcessLambda(this.base)?.invoke(this.functionName, payload, {
+      ...options,
+      ...(this.signing && { credential: this.signing.credential }),
+    });
+    if (direct !== undefined) return this.track(direct);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'x-amz-invocation-type': 'RequestResponse',
@@ -114,9 +132,23 @@ export class InvokeClient {
     };
   }
 
+  /** In-process invokes still waiting, so close() can cut them as it cuts connections. */
+  private readonly waiting = new Set<(outcome: InvokeOutcome) => void>();
+
+  private track(invoke: Promise<InvokeOutcome>): Promise<InvokeOutcome> {
+    return new Promise((resolve) => {
+      const settle = (outcome: InvokeOutcome) => {
+        if (this.waiting.delete(settle)) resolve(outcome);
+      };
+      this.waiting.add(settle);
+      void invoke.then(settle);
+    });
+  }
+
   /** Drops pooled connections and cuts invokes still waiting: the emulator is going away. */
   close(): void {
     this.agent.destroy();
+    for (const settle of [...this.waiting]) settle({ kind: 'unreachable', message: 'socket hang up' });
   }
 
   private async send(

@@ -15,7 +15,9 @@ import {
   functionNotFound,
   invalidParameter,
   invalidRequestContent,
+  LambdaServiceError,
   recursiveInvocation,
+  requestTooLarge,
   responseTooLargeError,
   signatureRefused,
 } from './errors.js';
@@ -30,7 +32,9 @@ import {
 } from './function-definition.js';
 import { createFunctionLogSink, type FunctionLogOption, serviceLog } from './function-logs.js';
 import { type FunctionStats, HostedFunction, type InvocationRecord } from './hosted-function.js';
+import { registerInProcessLambda } from './in-process.js';
 import { createInvokeApiServer, type InvokeApiRequest, type InvokeApiResult } from './invoke-api-server.js';
+import type { InvokeOutcome } from './invoke-client.js';
 import {
   ASYNC_RETRY_BASE_DELAY_MS,
   DEFAULT_FUNCTION_CONCURRENCY,
@@ -93,6 +97,12 @@ export interface LambdaServiceOptions extends SignatureOptions {
    * events. Off by default; `setFaults()` changes it while the service runs. See fault-injection.ts.
    */
   faults?: FaultOptions;
+  /**
+   * How long an execution environment may stay idle before it is ended, as Lambda ends environments nobody
+   * used for a while: the next invocation is then a cold start. Default 300000 (5 minutes); `Infinity` keeps
+   * every environment until the service stops. `reapIdleEnvironments()` reaps on demand (tests).
+   */
+  idleEnvironmentTtlMs?: number;
 }
 
 export interface LambdaService {
@@ -110,6 +120,11 @@ export interface LambdaService {
   /** Ends every environment of a function abruptly; running invocations fail. Returns how many ended. */
   killEnvironments(functionName: string): Promise<number>;
   /**
+   * Ends, now, the environments idle for at least `idleForMs` (default `idleEnvironmentTtlMs`), in every
+   * function; resolves with how many, once they have ended. What the idle timer does, without waiting for it.
+   */
+  reapIdleEnvironments(options?: { idleForMs?: number }): Promise<number>;
+  /**
    * Replaces the fault injection in force (`undefined` or `{}` turns it off); the draws restart from the seed.
    * Throws, keeping the faults in force, when the options are invalid. Counts are kept.
    */
@@ -125,6 +140,8 @@ export interface LambdaService {
 }
 
 const INVOCATION_HISTORY = 1000;
+/** Lambda ends environments left idle "for a while"; locally five minutes. */
+const DEFAULT_IDLE_ENVIRONMENT_TTL_MS = 5 * 60_000;
 
 /**
  * Starts the local Lambda service: bundles every function, then serves the Invoke API. Definitions are
@@ -139,6 +156,9 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
   const host = options.host ?? '127.0.0.1';
   const signatures = resolveSignaturePolicy('Lambda service', host, options);
   const defaultConcurrency = options.defaultConcurrency ?? DEFAULT_FUNCTION_CONCURRENCY;
+  const idleEnvironmentTtlMs = options.idleEnvironmentTtlMs ?? DEFAULT_IDLE_ENVIRONMENT_TTL_MS;
+  if (!(idleEnvironmentTtlMs >= 0))
+    throw new Error('idleEnvironmentTtlMs must be 0 or more (Infinity: never)');
 
   const definitions = options.functions.map((definition) =>
     resolveFunctionDefinition(definition, { region, accountId, baseDir, defaultConcurrency }),
@@ -159,11 +179,13 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
     : await mkdtemp(join(tmpdir(), 'baton-local-'));
   const sourcemap = options.sourcemap ?? true;
   const reloadOnChange = options.reloadOnChange ?? false;
+  // A folder that outlives the service keeps its bundles for the next start (see bundleFunctionTracked).
+  const cache = !ownsBundleDir;
   const [runtimeFile, ...bundles] = await Promise.all([
-    bundleEnvironmentRuntime(bundleDir),
+    bundleEnvironmentRuntime(bundleDir, { cache }),
     ...definitions.map((fn) =>
-      reloadOnChange
-        ? bundleFunctionTracked(fn.name, fn.entryPath, bundleDir, { sourcemap })
+      reloadOnChange || cache
+        ? bundleFunctionTracked(fn.name, fn.entryPath, bundleDir, { sourcemap, cache })
         : bundleFunction(fn.name, fn.entryPath, bundleDir, { sourcemap }).then((file) => ({ file })),
     ),
   ]);
@@ -202,7 +224,8 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
     const qualifier = request.qualifier ?? qualifierInName;
     const hosted = functions.get(name);
     if (hosted === undefined) throw functionNotFound(qualifier ? `${arnOf(name)}:${qualifier}` : arnOf(name));
-    const payload = request.payload.length === 0 ? '{}' : request.payload.toString('utf8');
+    const text = typeof request.payload === 'string' ? request.payload : request.payload.toString('utf8');
+    const payload = text.length === 0 ? '{}' : text;
     try {
       JSON.parse(payload);
     } catch (error) {
@@ -311,6 +334,72 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
   const api = createInvokeApiServer({ invoke, getFunction, ...(authenticate ? { authenticate } : {}) });
   const { port, url } = await api.listen(options.port ?? 0, host);
 
+  // The emulators of this process call the service directly (see in-process.ts), as the Invoke API server
+  // would: the payload limit first, then who is calling, then the same invoke.
+  const acceptsCaller = (credential: { accessKeyId: string; secretAccessKey: string } | undefined) =>
+    !signatures.verify ||
+    (credential !== undefined &&
+      callers.some(
+        (caller) =>
+          caller.accessKeyId === credential.accessKeyId &&
+          caller.secretAccessKey === credential.secretAccessKey,
+      ));
+  const unregister = registerInProcessLambda(url, {
+    invoke(functionName, payload, { timeoutMs, traceHeader, credential }) {
+      const size = Buffer.byteLength(payload);
+      if (size > SYNC_PAYLOAD_LIMIT_BYTES) {
+        return Promise.resolve(
+          serviceErrorOutcome(requestTooLarge(size, SYNC_PAYLOAD_LIMIT_BYTES, 'RequestResponse')),
+        );
+      }
+      if (!acceptsCaller(credential)) return undefined;
+      const invoking = invoke({
+        functionName,
+        invocationType: 'RequestResponse',
+        payload,
+        ...(traceHeader === undefined ? {} : { traceHeader }),
+      }).then(
+        (result): InvokeOutcome =>
+          result.kind !== 'completed'
+            ? { kind: 'result', payload: Buffer.alloc(0), lambdaRequestId: result.requestId }
+            : result.outcome.ok
+              ? {
+                  kind: 'result',
+                  payload: Buffer.from(result.outcome.payload),
+                  lambdaRequestId: result.requestId,
+                }
+              : {
+                  kind: 'result',
+                  payload: Buffer.from(JSON.stringify(result.outcome.error)),
+                  functionError: 'Unhandled',
+                  lambdaRequestId: result.requestId,
+                },
+        (error: unknown) =>
+          serviceErrorOutcome(
+            error instanceof LambdaServiceError
+              ? error
+              : new LambdaServiceError(
+                  500,
+                  'ServiceException',
+                  `Local Lambda service error: ${String(error)}`,
+                ),
+          ),
+      );
+      // The caller's deadline, as over HTTP: past it the caller gets a timeout and the function keeps running.
+      return new Promise<InvokeOutcome>((resolveOutcome) => {
+        const timer = setTimeout(() => resolveOutcome({ kind: 'timeout' }), timeoutMs);
+        void invoking.then((outcome) => {
+          clearTimeout(timer);
+          resolveOutcome(outcome);
+        });
+      });
+    },
+    describe(functionName) {
+      const fn = functions.get(parseFunctionName(functionName).name)?.fn;
+      return fn === undefined ? undefined : { timeoutSeconds: fn.timeoutSeconds, functionArn: fn.arn };
+    },
+  });
+
   definitions.forEach((fn, index) => {
     const bundle = bundles[index] as { file: string; sources?: SourceStamps };
     functions.set(
@@ -335,7 +424,8 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
           if (history.length > INVOCATION_HISTORY) history.shift();
         },
         faults,
-        ...(bundle.sources === undefined
+        idleEnvironmentTtlMs,
+        ...(bundle.sources === undefined || !reloadOnChange
           ? {}
           : {
               reload: {
@@ -393,6 +483,10 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
       if (hosted === undefined) return Promise.reject(functionNotFound(arnOf(functionName)));
       return hosted.killEnvironments();
     },
+    async reapIdleEnvironments({ idleForMs } = {}) {
+      const counts = await Promise.all([...functions.values()].map((hosted) => hosted.reapIdle(idleForMs)));
+      return counts.reduce((sum, count) => sum + count, 0);
+    },
     setFaults(next) {
       faults.configure(next);
     },
@@ -421,6 +515,7 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
     },
     stop() {
       stopped ??= (async () => {
+        unregister();
         const closing = api.close();
         await Promise.all([...functions.values()].map((hosted) => hosted.stop()));
         await closing;
@@ -429,6 +524,15 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
       })();
       return stopped;
     },
+  };
+}
+
+function serviceErrorOutcome(error: LambdaServiceError): InvokeOutcome {
+  return {
+    kind: 'service-error',
+    status: error.statusCode,
+    errorType: error.errorType,
+    message: error.message,
   };
 }
 

@@ -46,6 +46,13 @@ export interface StartServiceOptions {
   readonly basePort?: number;
   /** Where DynamoDB keeps its data; absent = in memory (tests). */
   readonly dataDir?: string;
+  /**
+   * Where the functions' bundles go, kept between runs: a restart whose inputs did not change reuses them and
+   * starts no bundler (`baton dev`: `.baton/bundles`). Absent: a temporary folder, removed on stop.
+   */
+  readonly bundleDir?: string;
+  /** How long an idle execution environment is kept (see LambdaServiceOptions.idleEnvironmentTtlMs). */
+  readonly idleEnvironmentTtlMs?: number;
   /** Function logs and the doors' access logs: 'forward' (default) to this process's output, or 'quiet'. */
   readonly logs?: 'forward' | 'quiet';
   /** Who a direct invoke acts for when it names no caller. Default: LOCAL_CALLER. */
@@ -248,6 +255,10 @@ export async function startService<K extends string>(
       ...(options.timeScale !== undefined && { timeScale: options.timeScale }),
       ...(options.faults !== undefined && { faults: options.faults }),
       ...(options.reloadOnChange !== undefined && { reloadOnChange: options.reloadOnChange }),
+      ...(options.bundleDir !== undefined && { bundleDir: options.bundleDir }),
+      ...(options.idleEnvironmentTtlMs !== undefined && {
+        idleEnvironmentTtlMs: options.idleEnvironmentTtlMs,
+      }),
       ...signatures,
     });
     stops.push(() => lambda.stop());

@@ -147,17 +147,8 @@ describe('every door of the example service, on this machine', () => {
     expect(job).toMatchObject({ status: 'succeeded', result: { waitedSeconds: 1 } });
   });
 
-  it('answers a 35-second wait through API Gateway with 202 before the 29 s limit — never 504 — and completes it', async () => {
-    const started = Date.now();
-    const response = await call('restApi', 'POST', '/jobs', { operation: 'wait', input: { seconds: 35 } });
-    const answeredAfterMs = Date.now() - started;
-    expect(response.status).toBe(202);
-    expect(answeredAfterMs).toBeLessThan(29_000);
-    const location = response.headers.get('location') as string;
-    expect(location).toBe(`/local/jobs/${response.json.jobId}`);
-    const job = await pollUntilDone('restApi', location, 60_000);
-    expect(job).toMatchObject({ status: 'succeeded', result: { waitedSeconds: 35 } });
-  }, 90_000);
+  // Work that outgrows the REST API's 29 s (202 before it, never 504, then completed): outgrown-door.test.ts in
+  // tests/reliability, at full size (a 35-second wait) under `pnpm test:reliability`, at a fifth of it here.
 
   it('returns the same job for an idempotent resubmit, and 422 for the key reused with another input', async () => {
     const body = { operation: 'wait', input: { seconds: 2 }, meta: { async: true } };

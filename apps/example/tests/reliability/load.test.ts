@@ -16,7 +16,7 @@ import {
  * ends, each ran exactly once; the figures are the accept latency (202 with Location, from the first send,
  * retries of throttled requests included) at p50 and p99.
  */
-const JOBS = FULL ? 10_000 : 300;
+const JOBS = FULL ? 10_000 : 150;
 const CLIENTS = FULL ? 100 : 20;
 
 describe('load: jobs from concurrent clients', () => {

@@ -18,7 +18,7 @@ export interface JobRunDeps {
 
 export type RunJobOutcome =
   /** A duplicate or stale delivery: the job is not there, already finished, or someone else holds it. */
-  | { readonly outcome: 'skipped'; readonly reason: 'not-found' | 'not-claimable' | 'claim-lost' }
+  | { readonly outcome: 'skipped'; readonly reason: 'not-found' | 'not-claimable' }
   | { readonly outcome: 'succeeded' | 'failed' | 'cancelled'; readonly job: Job }
   /** Back in the queue and dispatched to hop `nextHop`: to continue from a checkpoint, or to retry. */
   | {

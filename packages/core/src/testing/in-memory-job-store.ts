@@ -8,7 +8,17 @@ import {
   type JobExpectation,
   meetsExpectation,
 } from '../job.js';
-import type { Clock, CreateJobResult, JobPage, JobStore, ListJobsQuery, StaleJobsQuery } from '../ports.js';
+import type {
+  ClaimJobResult,
+  Clock,
+  CreateJobResult,
+  JobClaim,
+  JobPage,
+  JobStore,
+  ListJobsQuery,
+  StaleJobsQuery,
+} from '../ports.js';
+import { claimWrite } from '../runner/claim.js';
 import { systemClock } from '../system.js';
 
 interface Cursor {
@@ -62,6 +72,17 @@ export class InMemoryJobStore implements JobStore {
     const next = applyChanges(job, structuredClone(changes), new Date(this.clock.now()).toISOString());
     this.jobs.set(id, next);
     return structuredClone(next);
+  }
+
+  async claim(id: string, claim: JobClaim): Promise<ClaimJobResult> {
+    this.writes++;
+    const job = this.live(id);
+    if (!job) return { claimed: false };
+    const write = claimWrite(job, claim);
+    if (!write) return { claimed: false, job: structuredClone(job) };
+    const next = applyChanges(job, structuredClone(write.changes), new Date(this.clock.now()).toISOString());
+    this.jobs.set(id, next);
+    return { claimed: true, job: structuredClone(next) };
   }
 
   async listByOwner(owner: string, query: ListJobsQuery): Promise<JobPage> {

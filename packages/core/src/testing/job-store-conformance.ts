@@ -223,6 +223,137 @@ export function describeJobStoreConformance(name: string, factory: ConformanceFa
     );
 
     it(
+      'claims a queued job with one write that returns it: running, leased, first attempt, started',
+      withStore(async (store, clock) => {
+        const job = sampleJob(clock, { reconciled: 2 });
+        await store.create(job);
+        clock.advance(1_000);
+        const lease = { holder: 'runner-a', expiresAt: new Date(clock.now() + 60_000).toISOString() };
+        const result = await store.claim(job.id, { lease, hop: 0, now: clock.now() });
+        const at = new Date(clock.now()).toISOString();
+        expect(result).toEqual({
+          claimed: true,
+          job: {
+            ...job,
+            status: 'running',
+            lease,
+            hop: 0,
+            attempts: 1,
+            startedAt: at,
+            updatedAt: at,
+            reconciled: undefined,
+          },
+        });
+        expect(result.job && 'reconciled' in result.job).toBe(false);
+        expect(await store.get(job.id)).toEqual(result.job);
+      }),
+    );
+
+    it(
+      'claims a requeued job keeping its attempts and start, on the hop it is told',
+      withStore(async (store, clock) => {
+        const startedAt = new Date(clock.now() - 90_000).toISOString();
+        const job = sampleJob(clock, { attempts: 2, hop: 3, startedAt, checkpoint: { batch: 4 } });
+        await store.create(job);
+        const lease = { holder: 'runner-a', expiresAt: new Date(clock.now() + 60_000).toISOString() };
+        const result = await store.claim(job.id, { lease, hop: 4, now: clock.now() });
+        expect(result).toMatchObject({
+          claimed: true,
+          job: { status: 'running', lease, hop: 4, attempts: 2, startedAt, checkpoint: { batch: 4 } },
+        });
+        // A first-hop delivery of a job that was requeued is claimed all the same.
+        const other = sampleJob(clock, { attempts: 1 });
+        await store.create(other);
+        expect(await store.claim(other.id, { lease, hop: 0, now: clock.now() })).toMatchObject({
+          claimed: true,
+          job: { attempts: 1, hop: 0 },
+        });
+        // And a later hop's delivery of a job never claimed.
+        const fresh = sampleJob(clock);
+        await store.create(fresh);
+        expect(await store.claim(fresh.id, { lease, hop: 2, now: clock.now() })).toMatchObject({
+          claimed: true,
+          job: { attempts: 1, hop: 2 },
+        });
+      }),
+    );
+
+    it(
+      'refuses a claim without writing, and returns the job as stored: finished, leased, absent, expired',
+      withStore(async (store, clock) => {
+        const lease = (holder: string, ms: number) => ({
+          holder,
+          expiresAt: new Date(clock.now() + ms).toISOString(),
+        });
+        const claimAs = (id: string, holder: string) =>
+          store.claim(id, { lease: lease(holder, 60_000), hop: 0, now: clock.now() });
+
+        const finished = sampleJob(clock, { status: 'succeeded', attempts: 1, result: { ok: true } });
+        await store.create(finished);
+        expect(await claimAs(finished.id, 'late')).toEqual({ claimed: false, job: finished });
+
+        const live = sampleJob(clock, { status: 'running', attempts: 1, lease: lease('alive', 30_000) });
+        await store.create(live);
+        expect(await claimAs(live.id, 'duplicate')).toEqual({ claimed: false, job: live });
+
+        expect(await claimAs('no-such-job', 'lost')).toEqual({ claimed: false });
+
+        const expiring = sampleJob(clock, { expiresAt: new Date(clock.now() + 1_000).toISOString() });
+        await store.create(expiring);
+        clock.advance(1_000);
+        expect(await claimAs(expiring.id, 'too-late')).toEqual({ claimed: false });
+        expect(await store.get(live.id)).toEqual(live);
+      }),
+    );
+
+    it(
+      'takes over a running job whose lease is over, as a new attempt; exactly one of racing claims wins',
+      withStore(async (store, clock) => {
+        const dead = { holder: 'dead-runner', expiresAt: new Date(clock.now() + 1_000).toISOString() };
+        const startedAt = new Date(clock.now()).toISOString();
+        const job = sampleJob(clock, { status: 'running', attempts: 1, hop: 0, lease: dead, startedAt });
+        await store.create(job);
+        // Not before the lease is over.
+        expect(
+          await store.claim(job.id, {
+            lease: { holder: 'early', expiresAt: new Date(clock.now() + 60_000).toISOString() },
+            hop: 1,
+            now: clock.now() + 999,
+          }),
+        ).toEqual({ claimed: false, job });
+        clock.advance(1_000);
+        const results = await Promise.all(
+          ['r1', 'r2', 'r3', 'r4'].map((holder) =>
+            store.claim(job.id, {
+              lease: { holder, expiresAt: new Date(clock.now() + 60_000).toISOString() },
+              hop: 1,
+              now: clock.now(),
+            }),
+          ),
+        );
+        const winners = results.filter((result) => result.claimed);
+        expect(winners).toHaveLength(1);
+        expect(winners[0]?.job).toMatchObject({ status: 'running', attempts: 2, hop: 1, startedAt });
+        for (const loser of results.filter((result) => !result.claimed))
+          expect(loser.job?.lease?.holder).toBe(winners[0]?.job?.lease?.holder);
+        expect(await store.get(job.id)).toEqual(winners[0]?.job);
+
+        const queued = sampleJob(clock);
+        await store.create(queued);
+        const racing = await Promise.all(
+          ['a', 'b', 'c'].map((holder) =>
+            store.claim(queued.id, {
+              lease: { holder, expiresAt: new Date(clock.now() + 60_000).toISOString() },
+              hop: 0,
+              now: clock.now(),
+            }),
+          ),
+        );
+        expect(racing.filter((result) => result.claimed)).toHaveLength(1);
+      }),
+    );
+
+    it(
       'treats an expired job as absent for get, update, create and list',
       withStore(async (store, clock) => {
         const owner = 'arn:aws:iam::111122223333:user/expiring';

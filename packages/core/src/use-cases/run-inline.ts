@@ -1,6 +1,6 @@
-import { executeOperation } from '../execute-operation.js';
+import { executeOperation, LazyAbortController } from '../execute-operation.js';
 import type { JobError, JobProgress, Json } from '../job.js';
-import { OperationAborted } from '../operation.js';
+import { type AnyOperation, OperationAborted } from '../operation.js';
 import type { Scheduler } from '../ports.js';
 import type { Registry } from '../registry.js';
 
@@ -22,6 +22,8 @@ export interface RunInlineOptions {
   /** Aborts the run early, e.g. when the caller went away. */
   readonly signal?: AbortSignal;
   readonly requestId?: string;
+  /** The request as `takeIn` already validated it (operation and parsed input), so it is not validated twice. */
+  readonly validated?: { readonly operation: AnyOperation; readonly input: Json };
 }
 
 export type InlineOutcome =
@@ -49,12 +51,14 @@ export async function runInline(
   request: RunInlineRequest,
   options: RunInlineOptions,
 ): Promise<InlineOutcome> {
-  const { operation, input } = deps.registry.parseInput(request.operation, request.input);
+  const { operation, input } =
+    options.validated ?? deps.registry.parseInput(request.operation, request.input);
   const graceMs = options.graceMs ?? Math.min(1_000, Math.max(0, options.deadlineMs / 10));
   const startedAt = deps.clock.now();
   // The operation is asked to stop early enough that its grace still ends by the deadline.
   const stopAt = startedAt + Math.max(0, options.deadlineMs - graceMs);
-  const controller = new AbortController();
+  // A quick operation that never reads its signal costs no AbortController.
+  const controller = new LazyAbortController();
   const cancelHandoff = deps.clock.schedule(
     () => controller.abort(new OperationAborted('handoff')),
     Math.max(0, stopAt - startedAt),

@@ -1,8 +1,8 @@
-import { isExpired, type Job, type JobError } from '../job.js';
+import type { Job, JobError } from '../job.js';
 import { DEFAULT_LEASE_TTL_MS, DEFAULT_MAX_HOPS } from '../limits.js';
 import type { AnyOperation } from '../operation.js';
 import type { Registry } from '../registry.js';
-import { claimJob, isClaimable, waitForLapsingLease } from '../runner/claim.js';
+import { lapsingLeaseWaitMs } from '../runner/claim.js';
 import {
   JobRun,
   type JobRunDeps,
@@ -81,21 +81,6 @@ export async function runJob(
   options: RunJobOptions = {},
 ): Promise<RunJobOutcome> {
   const settings = { ...DEFAULTS, ...stripUndefined(options) };
-  const found = await deps.store.get(jobId);
-  if (!found) return { outcome: 'skipped', reason: 'not-found' };
-  const job = await waitForLapsingLease(deps, found, settings.leaseWaitMs, options.remainingTimeMs);
-  if (!job) return { outcome: 'skipped', reason: 'not-found' };
-
-  const now = deps.clock.now();
-  if (!isClaimable(job, now) || isExpired(job, now)) return { outcome: 'skipped', reason: 'not-claimable' };
-
-  const operation = lookUp(deps.registry, job);
-  const budgetEndsAt =
-    Date.parse(job.startedAt ?? new Date(now).toISOString()) + (operation?.policy.timeBudgetMs ?? 0);
-  const limits = {
-    budgetEndsAt,
-    invocationEndsAt: now + (options.remainingTimeMs?.() ?? Math.max(0, budgetEndsAt - now)),
-  };
   const runSettings: JobRunSettings = {
     ...settings,
     nextHop: settings.hop + 1,
@@ -104,17 +89,42 @@ export async function runJob(
     random: options.random ?? Math.random,
   };
   const holder = leaseHolderFor(deps.ids.leaseHolder(), options.invocationId);
-  const claimed = await claimJob(deps.store, job, {
-    lease: leaseFrom(holder, now, runSettings, limits),
-    hop: settings.hop,
-    now,
-  });
-  if (!claimed) return { outcome: 'skipped', reason: 'claim-lost' };
+  // The claim is the read: one conditional write that returns the job (no read before it). Its lease is
+  // bounded by the invocation; the job's time budget is known only from the job, and aborts the run anyway.
+  const claimAt = (at: number) =>
+    deps.store.claim(jobId, {
+      lease: leaseFrom(holder, at, runSettings, {
+        budgetEndsAt: Number.POSITIVE_INFINITY,
+        invocationEndsAt: at + (options.remainingTimeMs?.() ?? Number.POSITIVE_INFINITY),
+      }),
+      hop: settings.hop,
+      now: at,
+    });
+  let now = deps.clock.now();
+  let result = await claimAt(now);
+  if (!result.claimed && result.job) {
+    const waitMs = lapsingLeaseWaitMs(result.job, now, settings.leaseWaitMs, options.remainingTimeMs);
+    if (waitMs !== undefined) {
+      await deps.clock.sleep(waitMs);
+      now = deps.clock.now();
+      result = await claimAt(now);
+    }
+  }
+  if (!result.claimed) return { outcome: 'skipped', reason: result.job ? 'not-claimable' : 'not-found' };
+  const claimed = result.job;
+
+  const operation = lookUp(deps.registry, claimed);
+  const budgetEndsAt =
+    Date.parse(claimed.startedAt ?? new Date(now).toISOString()) + (operation?.policy.timeBudgetMs ?? 0);
+  const limits = {
+    budgetEndsAt,
+    invocationEndsAt: now + (options.remainingTimeMs?.() ?? Math.max(0, budgetEndsAt - now)),
+  };
 
   const run = new JobRun(deps, runSettings, claimed, holder, limits);
   // Jobs that cannot run at all are failed here, after the claim: queued → failed is not a transition.
   if (!operation)
-    return run.fail(unrunnable('UnknownOperation', `Operation '${job.operation}' is not registered.`));
+    return run.fail(unrunnable('UnknownOperation', `Operation '${claimed.operation}' is not registered.`));
   if (operation.version !== claimed.operationVersion) {
     return run.fail(
       unrunnable(

@@ -64,8 +64,8 @@ export async function serveRequest(deps: ServeRequestDeps, request: OperationReq
 }
 
 async function serveUnrecorded(deps: ServeRequestDeps, request: OperationRequest): Promise<ServeOutcome> {
-  takeIn(deps.registry, request);
-  const outcome = await runInline(deps, request, { deadlineMs: request.budgetMs });
+  const validated = takeIn(deps.registry, request);
+  const outcome = await runInline(deps, request, { deadlineMs: request.budgetMs, validated });
   if (outcome.kind !== 'handoff') return outcome;
   const { job } = await submitJob(deps, {
     owner: request.owner,

@@ -7,13 +7,17 @@ import {
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
+  type Clock,
+  cancelJob,
   defineOperation,
   defineRegistry,
   type Job,
   PayloadTooLarge,
   randomIds,
   runJob,
+  serveRequest,
   submitJob,
+  systemClock,
 } from '@baton/core';
 import { InMemoryJobDispatcher, ManualClock } from '@baton/core/testing';
 import { sampleJob } from '@baton/core/testing/conformance';
@@ -56,7 +60,30 @@ const blow = defineOperation({
   run: async ({ bytes }) => ({ blob: 'x'.repeat(bytes) }),
 });
 
-const registry = defineRegistry([echo, blow]);
+/** Reports progress, then works on for longer than the progress interval: one progress write, then the finish. */
+const steps = defineOperation({
+  name: 'steps',
+  description: 'Reports half-way, then waits.',
+  input: z.strictObject({ waitMs: z.int() }),
+  output: z.object({ done: z.boolean() }),
+  run: async ({ waitMs }, context) => {
+    context.progress(0.5, 'half-way');
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
+    return { done: true };
+  },
+});
+
+const registry = defineRegistry([echo, blow, steps]);
+
+/** The requests a store sent, by command: `{ UpdateItemCommand: 2, … }`. */
+const countByCommand = (sent: readonly SentRequest[]) => {
+  const counts: Record<string, number> = {};
+  for (const { command } of sent) counts[command ?? '?'] = (counts[command ?? '?'] ?? 0) + 1;
+  return counts;
+};
+const WRITE_COMMANDS = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand']);
+const writesOf = (sent: readonly SentRequest[]) =>
+  sent.filter(({ command }) => WRITE_COMMANDS.has(command ?? '')).length;
 
 /** A job whose stored item the estimate puts at exactly `bytes`. */
 function jobOfSize(clock: ManualClock, bytes: number, overrides: Partial<Job> = {}): Job {
@@ -98,7 +125,7 @@ export function describeDynamoDbAdapter(backend: () => Backend): void {
    */
   const observedStore = (
     tableName: string,
-    clock: ManualClock,
+    clock: Clock,
     answer?: (request: SentRequest, output: () => Promise<unknown>) => Promise<unknown>,
   ) => {
     const client = new DynamoDBClient(localClientConfig(backend().endpoint));
@@ -134,6 +161,83 @@ export function describeDynamoDbAdapter(backend: () => Backend): void {
       expect(outcome).toMatchObject({ outcome: 'succeeded', job: { result: { echoed: 'hi' }, attempts: 1 } });
       expect(store.writes).toBe(3);
       expect(await store.get(job.id)).toEqual((outcome as { job: Job }).job);
+    });
+
+    /*
+     * DynamoDB requests per job, counted on the wire by middleware on the real SDK client (a refused
+     * conditional write is billed as a write, so it counts as one). Before the claim returned the job, a run
+     * read the job first: 4 requests (PutItem, GetItem, UpdateItem × 2) for 3 writes.
+     * docs/decisions/0011-fewer-calls-per-job.md has the whole before/after.
+     */
+    it('counts the requests a job costs: 3 for an async job that succeeds, all of them writes', async () => {
+      const { clock, tableName } = await subject();
+      const { store, sent } = observedStore(tableName, clock);
+      const deps = { registry, store, dispatcher: new InMemoryJobDispatcher(), clock, ids: randomIds };
+      const { job } = await submitJob(deps, { owner: OWNER, operation: 'echo', input: { message: 'hi' } });
+      const outcome = await runJob(deps, job.id);
+      expect(outcome).toMatchObject({ outcome: 'succeeded', job: { attempts: 1, result: { echoed: 'hi' } } });
+      expect(countByCommand(sent)).toEqual({ PutItemCommand: 1, UpdateItemCommand: 2 });
+      expect(sent.map(({ command }) => command)).toEqual([
+        'PutItemCommand',
+        'UpdateItemCommand',
+        'UpdateItemCommand',
+      ]);
+      expect(writesOf(sent)).toBe(3);
+      expect(store.writes).toBe(3);
+    });
+
+    it('counts the requests a job costs: one more write per progress flush', async () => {
+      const { tableName } = await subject();
+      // Real time: the flush is due 20 ms after the claim, the operation works on for 300 ms after its
+      // progress, and timers fire in order of their due time however loaded the machine is.
+      const { store, sent } = observedStore(tableName, systemClock);
+      const deps = {
+        registry,
+        store,
+        dispatcher: new InMemoryJobDispatcher(),
+        clock: systemClock,
+        ids: randomIds,
+      };
+      const { job } = await submitJob(deps, { owner: OWNER, operation: 'steps', input: { waitMs: 300 } });
+      const outcome = await runJob(deps, job.id, { progressIntervalMs: 20 });
+      expect(outcome).toMatchObject({
+        outcome: 'succeeded',
+        job: { progress: { fraction: 1, message: 'half-way' } },
+      });
+      expect(countByCommand(sent)).toEqual({ PutItemCommand: 1, UpdateItemCommand: 3 });
+      expect(writesOf(sent)).toBe(4);
+    });
+
+    it('counts the requests a job costs: none for a sync request without a key', async () => {
+      const { clock, tableName } = await subject();
+      const { store, sent } = observedStore(tableName, clock);
+      const deps = { registry, store, dispatcher: new InMemoryJobDispatcher(), clock, ids: randomIds };
+      const outcome = await serveRequest(deps, {
+        owner: OWNER,
+        operation: 'echo',
+        input: { message: 'now' },
+        budgetMs: 10_000,
+      });
+      expect(outcome).toMatchObject({ kind: 'completed', output: { echoed: 'now' } });
+      expect(sent).toEqual([]);
+    });
+
+    it('counts the requests a job costs: a cancelled job, and the delivery that finds it cancelled', async () => {
+      const { clock, tableName } = await subject();
+      const { store, sent } = observedStore(tableName, clock);
+      const dispatcher = new InMemoryJobDispatcher();
+      const deps = { registry, store, dispatcher, clock, ids: randomIds };
+      const { job } = await submitJob(deps, { owner: OWNER, operation: 'echo', input: { message: 'no' } });
+      // cancelJob reads the job (owner-scoped, and its status decides the write), then writes once.
+      expect(await cancelJob(deps, { owner: OWNER, jobId: job.id })).toMatchObject({ status: 'cancelled' });
+      expect(countByCommand(sent)).toEqual({ PutItemCommand: 1, GetItemCommand: 1, UpdateItemCommand: 1 });
+      sent.length = 0;
+      expect(await runJob(deps, job.id)).toEqual({ outcome: 'skipped', reason: 'not-claimable' });
+      // The delivery's claim is refused (one write request, nothing written); the server returns the item with
+      // the refusal, except dynalite, which does not support that and costs a read on this rare path.
+      const refusalRead = backend().name === 'dynalite' ? { GetItemCommand: 1 } : {};
+      expect(countByCommand(sent)).toEqual({ UpdateItemCommand: 1, ...refusalRead });
+      expect(await store.get(job.id)).toMatchObject({ status: 'cancelled', attempts: 0 });
     });
 
     it('spends one more write on a clientRequestId, and one on an idempotent resubmit', async () => {

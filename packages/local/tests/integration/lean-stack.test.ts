@@ -1,0 +1,198 @@
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LambdaService, startFunctionUrlEmulator, startLambdaService } from '../../src/index.js';
+import {
+  eventually,
+  fixture,
+  invoke,
+  lambdaClient,
+  removeTemporaryDirs,
+  temporaryDir,
+} from '../support/helpers.js';
+
+/**
+ * What keeps the local stack lean (docs/decisions/0010-a-lean-local-stack.md): idle environments are reaped,
+ * an emulator calls the Lambda service of its own process directly yet still reaches one elsewhere over HTTP,
+ * and a kept bundle folder makes a restart with unchanged sources build nothing.
+ */
+
+let service: LambdaService;
+let client: LambdaClient;
+
+beforeAll(async () => {
+  service = await startLambdaService({
+    functions: [
+      { name: 'counter', entry: fixture('counter') },
+      { name: 'gateway', entry: fixture('gateway'), timeoutSeconds: 10 },
+    ],
+    idleEnvironmentTtlMs: 60_000,
+    logs: 'quiet',
+  });
+  client = lambdaClient(service.url);
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await service?.stop();
+  removeTemporaryDirs();
+});
+
+describe('idle environments', () => {
+  it('are kept while younger than the idle TTL, reaped on demand, and the next call is a cold start', async () => {
+    const first = (await invoke(client, { FunctionName: 'counter', Payload: '{}' })).payload as {
+      environmentId: string;
+    };
+    expect(service.stats().counter?.environments).toMatchObject({ idle: 1, started: 1 });
+    // Younger than the 60 s TTL: kept.
+    expect(await service.reapIdleEnvironments()).toBe(0);
+    expect(service.stats().counter?.environments.idle).toBe(1);
+    // Idle for at least 0 ms: reaped, without waiting for the timer.
+    expect(await service.reapIdleEnvironments({ idleForMs: 0 })).toBe(1);
+    expect(service.stats().counter?.environments).toMatchObject({ idle: 0, busy: 0 });
+    const second = (await invoke(client, { FunctionName: 'counter', Payload: '{}' })).payload as {
+      environmentId: string;
+      invocations: number;
+    };
+    expect(second.environmentId).not.toBe(first.environmentId);
+    expect(second.invocations).toBe(1);
+    expect(service.stats().counter?.environments.started).toBe(2);
+  });
+
+  it('are reaped by the timer once the TTL passes', async () => {
+    const quick = await startLambdaService({
+      functions: [{ name: 'counter', entry: fixture('counter') }],
+      idleEnvironmentTtlMs: 0,
+      logs: 'quiet',
+    });
+    const quickClient = lambdaClient(quick.url);
+    try {
+      await invoke(quickClient, { FunctionName: 'counter', Payload: '{}' });
+      await eventually(() => quick.stats().counter?.environments.idle === 0);
+      expect(quick.stats().counter?.environments).toMatchObject({ busy: 0, started: 1 });
+    } finally {
+      quickClient.destroy();
+      await quick.stop();
+    }
+  });
+
+  it('refuses a negative idle TTL', async () => {
+    await expect(
+      startLambdaService({ functions: [], idleEnvironmentTtlMs: -1, logs: 'quiet' }),
+    ).rejects.toThrow(/idleEnvironmentTtlMs/);
+  });
+});
+
+describe('an emulator and its Lambda service', () => {
+  let forwarder: Server;
+  let forwarded = 0;
+
+  beforeAll(async () => {
+    // The service as another process would reach it: through a URL that is not this process's service.
+    const target = new URL(service.url);
+    forwarder = createServer((incoming, outgoing) => {
+      forwarded += 1;
+      const upstream = httpRequest(
+        {
+          hostname: target.hostname,
+          port: target.port,
+          method: incoming.method,
+          path: incoming.url,
+          headers: incoming.headers,
+        },
+        (answer) => {
+          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(outgoing);
+        },
+      );
+      incoming.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => forwarder.listen(0, '127.0.0.1', resolve));
+  });
+
+  afterAll(async () => {
+    forwarder.closeAllConnections();
+    await new Promise((resolve) => forwarder.close(resolve));
+  });
+
+  it('answers alike in the same process (no HTTP hop) and over HTTP', async () => {
+    const direct = await startFunctionUrlEmulator({
+      lambdaUrl: service.url,
+      functionName: 'gateway',
+      logs: 'quiet',
+    });
+    const remote = await startFunctionUrlEmulator({
+      lambdaUrl: `http://127.0.0.1:${(forwarder.address() as AddressInfo).port}`,
+      functionName: 'gateway',
+      logs: 'quiet',
+    });
+    try {
+      const before = forwarded;
+      const viaDirect = await fetch(`${direct.url}/echo?x=1`);
+      expect(forwarded).toBe(before);
+      const viaHttp = await fetch(`${remote.url}/echo?x=1`);
+      expect(forwarded).toBeGreaterThan(before);
+      expect(viaDirect.status).toBe(200);
+      expect(viaHttp.status).toBe(200);
+      const [a, b] = (await Promise.all([viaDirect.json(), viaHttp.json()])) as Array<
+        Record<string, unknown>
+      >;
+      expect(a?.rawPath).toBe('/echo');
+      expect(b?.rawPath).toBe('/echo');
+      expect(a?.rawQueryString).toBe(b?.rawQueryString);
+      // A function error answers the same both ways.
+      const [thrownDirect, thrownHttp] = await Promise.all([
+        fetch(`${direct.url}/throw`),
+        fetch(`${remote.url}/throw`),
+      ]);
+      expect(thrownDirect.status).toBe(502);
+      expect(thrownHttp.status).toBe(502);
+      expect(await thrownDirect.text()).toBe(await thrownHttp.text());
+    } finally {
+      await direct.stop();
+      await remote.stop();
+    }
+  });
+
+  it('refuses at start a function the service in this process does not have', async () => {
+    await expect(
+      startFunctionUrlEmulator({ lambdaUrl: service.url, functionName: 'missing', logs: 'quiet' }),
+    ).rejects.toThrow(/no function named "missing"/);
+  });
+});
+
+describe('a kept bundle folder', () => {
+  it('is reused by a restart whose sources did not change, and rebuilt when one did', async () => {
+    const dir = temporaryDir();
+    const entry = join(dir, 'handler.ts');
+    const bundleDir = join(dir, 'bundles');
+    writeFileSync(entry, "export const handler = async () => 'v1';\n");
+    const bundleFile = join(bundleDir, 'cached', 'index.mjs');
+    const run = async () => {
+      const started = await startLambdaService({
+        functions: [{ name: 'cached', entry }],
+        bundleDir,
+        logs: 'quiet',
+      });
+      const startedClient = lambdaClient(started.url);
+      try {
+        return (await invoke(startedClient, { FunctionName: 'cached', Payload: '{}' })).payload;
+      } finally {
+        startedClient.destroy();
+        await started.stop();
+      }
+    };
+    expect(await run()).toBe('v1');
+    const built = statSync(bundleFile).mtimeMs;
+    const bundled = readFileSync(bundleFile, 'utf8');
+    expect(await run()).toBe('v1');
+    // Not written again: the cached bundle served.
+    expect(statSync(bundleFile).mtimeMs).toBe(built);
+    expect(readFileSync(bundleFile, 'utf8')).toBe(bundled);
+    writeFileSync(entry, "export const handler = async () => 'version 2';\n");
+    expect(await run()).toBe('version 2');
+  });
+});
