@@ -11,7 +11,7 @@
  * Run by scripts/bench/run.mjs as `node --conditions=@baton/source --import tsx scripts/bench/cold-start.mjs
  * <out.json> [--quick]` (it reads the service definition and bundle options from their TypeScript sources).
  */
-import { existsSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';

@@ -6,6 +6,8 @@ import type { FunctionDefinition } from '@baton/service';
  * - create: PutItem (job, reservation), GetItem (reservation and job on a conflict), DeleteItem (a reservation
  *   that lost to an existing job id)
  * - get: GetItem
+ * - claim: UpdateItem returning the claimed job, and GetItem for the stored job when a claim is refused and
+ *   DynamoDB did not send it back
  * - update: UpdateItem, and GetItem to report the size when DynamoDB refuses an item grown past 400 KB
  * - listByOwner: Query on the owner index, then BatchGetItem of the jobs
  * - findStale: Query on the unfinished index (one per shard), then BatchGetItem of the jobs
@@ -15,6 +17,7 @@ import type { FunctionDefinition } from '@baton/service';
 export const STORE_METHOD_ACTIONS = {
   create: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
   get: ['dynamodb:GetItem'],
+  claim: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   update: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   listByOwner: ['dynamodb:BatchGetItem', 'dynamodb:Query'],
   findStale: ['dynamodb:BatchGetItem', 'dynamodb:Query'],
@@ -30,9 +33,9 @@ export const STORE_METHOD_INDEX: Partial<Record<StoreMethod, 'ownerIndex' | 'unf
 
 /**
  * A door submits (`create`), reads (`get`), cancels (`update`) and lists (`listByOwner`), and runs jobs
- * (`get`, `update`) when it invokes itself.
+ * (`claim`, `update`) when it invokes itself.
  */
-export const DOOR_STORE_METHODS = ['create', 'get', 'update', 'listByOwner'] as const;
+export const DOOR_STORE_METHODS = ['create', 'get', 'claim', 'update', 'listByOwner'] as const;
 export const DOOR_TABLE_ACTIONS = [
   'dynamodb:BatchGetItem',
   'dynamodb:DeleteItem',
@@ -43,10 +46,11 @@ export const DOOR_TABLE_ACTIONS = [
 ] as const;
 
 /**
- * A function that serves no door only runs jobs: runJob reads the job (`get`) and claims, renews, requeues and
- * finishes it (`update`). It never creates, deletes or lists, so it gets neither those actions nor the index.
+ * A function that serves no door only runs jobs: runJob claims the job (`claim`, which returns it) and renews,
+ * requeues and finishes it (`update`). It never creates, deletes or lists, so it gets neither those actions
+ * nor the index.
  */
-export const RUNNER_STORE_METHODS = ['get', 'update'] as const;
+export const RUNNER_STORE_METHODS = ['claim', 'update'] as const;
 export const RUNNER_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
 
 /**

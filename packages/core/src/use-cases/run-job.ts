@@ -102,7 +102,9 @@ export async function runJob(
     });
   let now = deps.clock.now();
   let result = await claimAt(now);
-  if (!result.claimed && result.job) {
+  // Wait out a lapsing lease only if it was there before this delivery came (as a read before the claim would
+  // have seen it): a claim that lost a race to a delivery of the same moment skips at once, as before.
+  if (!result.claimed && result.job && Date.parse(result.job.updatedAt) <= now) {
     const waitMs = lapsingLeaseWaitMs(result.job, now, settings.leaseWaitMs, options.remainingTimeMs);
     if (waitMs !== undefined) {
       await deps.clock.sleep(waitMs);
