@@ -1,3 +1,3 @@
 import { packageProject } from '../../vitest.shared.js';
 
-export default packageProject('api-gateway');
+export default packageProject('api-gateway', { sharedModules: true });

@@ -1,3 +1,3 @@
 import { packageProject } from '../../vitest.shared.js';
 
-export default packageProject('direct-invoke');
+export default packageProject('direct-invoke', { sharedModules: true });

@@ -1,3 +1,3 @@
 import { packageProject } from '../../vitest.shared.js';
 
-export default packageProject('function-url');
+export default packageProject('function-url', { sharedModules: true });

@@ -1,3 +1,3 @@
 import { packageProject } from '../../vitest.shared.js';
 
-export default packageProject('http');
+export default packageProject('http', { sharedModules: true });

@@ -1,3 +1,3 @@
 import { packageProject } from '../../vitest.shared.js';
 
-export default packageProject('self-invoke');
+export default packageProject('self-invoke', { sharedModules: true });
