@@ -10,6 +10,9 @@ import type { ResolvedFunction } from './function-definition.js';
 import { type FunctionLogSink, InvocationLog } from './function-logs.js';
 import { INIT_TIMEOUT_MS } from './limits.js';
 
+/** The service process's own V8 profiler flags (`--cpu-prof`, `--cpu-prof-dir=…`, `--heap-prof…`), passed on. */
+const PROFILER_FLAGS = process.execArgv.filter((flag) => /^--(cpu|heap)-prof(-(dir|interval)=.+)?$/.test(flag));
+
 export interface EnvironmentInvocation {
   requestId: string;
   /** The event as JSON text. */
@@ -107,8 +110,9 @@ export class ExecutionEnvironment {
     this.worker = new Worker(options.runtimeFile, {
       workerData,
       env: options.env,
-      // The service's own flags (a test runner's loaders, inspectors) are not the function's business.
-      execArgv: [],
+      // The service's own flags (a test runner's loaders, inspectors) are not the function's business; its
+      // profiler flags are, so that `node --cpu-prof` (or --heap-prof) on the service profiles its functions too.
+      execArgv: PROFILER_FLAGS,
       resourceLimits: { maxOldGenerationSizeMb: this.fn.memoryMb },
     });
     const initTimer = setTimeout(() => {
