@@ -1,14 +1,10 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { tmpdir, userInfo } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import type { AsyncEvent, AsyncFailureReason } from './async-event-queue.js';
-import {
-  bundleEnvironmentRuntime,
-  bundleFunction,
-  bundleFunctionTracked,
-  type SourceStamps,
-} from './bundler.js';
+import { bundleEnvironmentRuntime, bundleFunctionTracked, type SourceStamps } from './bundler.js';
 import { lambdaEnvironmentVariables } from './environment-variables.js';
 import {
   concurrencyLimitExceeded,
@@ -71,7 +67,12 @@ export interface LambdaServiceOptions extends SignatureOptions {
   timeScale?: number;
   /** The concurrency limit of a function that declares no `reservedConcurrency`. Default 10. */
   defaultConcurrency?: number;
-  /** Where bundles are written (one folder per function). Default: a new temporary folder, removed on stop. */
+  /**
+   * Where bundles are written (one folder per function), kept for the next start: a bundle whose inputs are all
+   * as they were is not built again. Default: a folder shared by every service with the same functions (same
+   * names, same entries) under `node_modules/.cache/baton/bundles` (the nearest node_modules above `baseDir`),
+   * or a new temporary folder, removed on stop, for a service that reloads changed code.
+   */
   bundleDir?: string;
   /** Relative `entry` paths are resolved against it. Default: the current working directory. */
   baseDir?: string;
@@ -173,21 +174,23 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
     definitions.map((fn) => fn.name),
   );
 
-  const ownsBundleDir = options.bundleDir === undefined;
-  const bundleDir = options.bundleDir
-    ? resolve(options.bundleDir)
-    : await mkdtemp(join(tmpdir(), 'baton-local-'));
   const sourcemap = options.sourcemap ?? true;
   const reloadOnChange = options.reloadOnChange ?? false;
+  // A service that reloads rebuilds into its folder while it runs: it gets a folder of its own. Any other
+  // service without a folder shares one with the services of the same functions, so that the tests and scripts
+  // that start many services bundle each function once, not once a start (esbuild was the biggest consumer of
+  // CPU in the test suite after the test workers themselves: decision 0013).
+  const ownsBundleDir = options.bundleDir === undefined && reloadOnChange;
+  const bundleDir = options.bundleDir
+    ? resolve(options.bundleDir)
+    : ownsBundleDir
+      ? await mkdtemp(join(tmpdir(), 'baton-local-'))
+      : sharedBundleDir(baseDir, definitions, sourcemap);
   // A folder that outlives the service keeps its bundles for the next start (see bundleFunctionTracked).
   const cache = !ownsBundleDir;
   const [runtimeFile, ...bundles] = await Promise.all([
     bundleEnvironmentRuntime(bundleDir, { cache }),
-    ...definitions.map((fn) =>
-      reloadOnChange || cache
-        ? bundleFunctionTracked(fn.name, fn.entryPath, bundleDir, { sourcemap, cache })
-        : bundleFunction(fn.name, fn.entryPath, bundleDir, { sourcemap }).then((file) => ({ file })),
-    ),
+    ...definitions.map((fn) => bundleFunctionTracked(fn.name, fn.entryPath, bundleDir, { sourcemap, cache })),
   ]);
 
   const logSink = createFunctionLogSink(options.logs ?? 'forward');
@@ -525,6 +528,28 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
       return stopped;
     },
   };
+}
+
+/**
+ * The bundle folder shared by every service of these functions: named by a hash of each function's name and
+ * entry, under the nearest `node_modules/.cache` above `baseDir` (the convention of build tools' caches), or in
+ * the temporary folder when there is none. Services starting at once may build the same bundle together: each
+ * output is renamed into place whole (bundleFunctionTracked), and both write the same bytes.
+ */
+function sharedBundleDir(
+  baseDir: string,
+  definitions: readonly ResolvedFunction[],
+  sourcemap: boolean,
+): string {
+  const key = createHash('sha256')
+    .update(JSON.stringify([sourcemap, ...definitions.map((fn) => [fn.name, fn.entryPath])]))
+    .digest('hex')
+    .slice(0, 16);
+  for (let dir = resolve(baseDir); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'node_modules')))
+      return join(dir, 'node_modules', '.cache', 'baton', 'bundles', key);
+    if (dirname(dir) === dir) return join(tmpdir(), `baton-bundles-${userInfo().uid}`, key);
+  }
 }
 
 function serviceErrorOutcome(error: LambdaServiceError): InvokeOutcome {
