@@ -11,7 +11,9 @@ import { type FunctionLogSink, InvocationLog } from './function-logs.js';
 import { INIT_TIMEOUT_MS } from './limits.js';
 
 /** The service process's own V8 profiler flags (`--cpu-prof`, `--cpu-prof-dir=…`, `--heap-prof…`), passed on. */
-const PROFILER_FLAGS = process.execArgv.filter((flag) => /^--(cpu|heap)-prof(-(dir|interval)=.+)?$/.test(flag));
+const PROFILER_FLAGS = process.execArgv.filter((flag) =>
+  /^--(cpu|heap)-prof(-(dir|interval)=.+)?$/.test(flag),
+);
 
 export interface EnvironmentInvocation {
   requestId: string;
