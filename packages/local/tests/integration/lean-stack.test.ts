@@ -1,4 +1,4 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -194,5 +194,51 @@ describe('a kept bundle folder', () => {
     expect(readFileSync(bundleFile, 'utf8')).toBe(bundled);
     writeFileSync(entry, "export const handler = async () => 'version 2';\n");
     expect(await run()).toBe('version 2');
+  });
+});
+
+describe('a service without a bundle folder', () => {
+  it('shares one under node_modules/.cache with the services of the same functions, built once', async () => {
+    const dir = temporaryDir();
+    mkdirSync(join(dir, 'node_modules'));
+    writeFileSync(join(dir, 'handler.ts'), "export const handler = async () => 'shared';\n");
+    const start = () =>
+      startLambdaService({
+        functions: [{ name: 'shared', entry: 'handler.ts' }],
+        baseDir: dir,
+        logs: 'quiet',
+      });
+    const first = await start();
+    const bundleFile = join(first.bundleDir, 'shared', 'index.mjs');
+    await first.stop();
+    expect(first.bundleDir.startsWith(join(dir, 'node_modules', '.cache', 'baton', 'bundles'))).toBe(true);
+    // Kept after the stop, for the next service of the same functions.
+    const built = statSync(bundleFile).mtimeMs;
+    const second = await start();
+    const client = lambdaClient(second.url);
+    try {
+      expect(second.bundleDir).toBe(first.bundleDir);
+      expect((await invoke(client, { FunctionName: 'shared', Payload: '{}' })).payload).toBe('shared');
+      expect(statSync(bundleFile).mtimeMs).toBe(built);
+    } finally {
+      client.destroy();
+      await second.stop();
+    }
+  });
+
+  it('gets a temporary one of its own when it reloads changed code, removed on stop', async () => {
+    const dir = temporaryDir();
+    mkdirSync(join(dir, 'node_modules'));
+    writeFileSync(join(dir, 'handler.ts'), "export const handler = async () => 'own';\n");
+    const reloading = await startLambdaService({
+      functions: [{ name: 'own', entry: 'handler.ts' }],
+      baseDir: dir,
+      reloadOnChange: true,
+      logs: 'quiet',
+    });
+    expect(reloading.bundleDir.startsWith(dir)).toBe(false);
+    expect(existsSync(join(reloading.bundleDir, 'own', 'index.mjs'))).toBe(true);
+    await reloading.stop();
+    expect(existsSync(reloading.bundleDir)).toBe(false);
   });
 });
