@@ -8,11 +8,17 @@
  * biggest packages in each bundle (esbuild's metafile), and medians of the whole process's wall time, of the
  * import alone and of import + first call as the process saw them.
  *
+ * After the timing, a profiling pass (skipped with `--no-profile`): the floor and Baton's bundle built again with
+ * a source map beside them, each run a few times under `node --cpu-prof`; the profiles go to
+ * .reports/bench/profiles/cold-start/ and their summaries (time a cold start by package, through the source map)
+ * into the JSON.
+ *
  * Run by scripts/bench/run.mjs as `node --conditions=@baton/source --import tsx scripts/bench/cold-start.mjs
- * <out.json> [--quick]` (it reads the service definition and bundle options from their TypeScript sources).
+ * <out.json> [--quick] [--no-profile]` (it reads the service definition and bundle options from their TypeScript
+ * sources).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,10 +29,16 @@ import {
   functionName,
   LAMBDA_BUNDLE_OPTIONS,
 } from '../../packages/service/src/index.ts';
+import { attributeFile, merge, newResolver, summarize } from './profile-summary.mjs';
 
 const outFile = process.argv[2] ?? '.reports/bench/cold-start.json';
 const quick = process.argv.includes('--quick');
 const RUNS = quick ? 5 : 21;
+/** The profiling pass, after the timing (`--no-profile`: none): PROFILE_RUNS profiled processes per bundle. */
+const PROFILE = !process.argv.includes('--no-profile');
+const PROFILE_RUNS = quick ? 2 : 5;
+const PROFILE_INTERVAL_US = 100;
+const PROFILED_BUNDLES = ['sdk-floor', 'baton'];
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const bundleDir = join(root, '.reports', 'bench', 'bundles');
@@ -148,11 +160,12 @@ process.stdout.write('\\n@@bench ' + JSON.stringify({ importMs: t1 - t0, importA
   sinceStartMs: t2, statusCode: response.statusCode, body: response.body }) + '\\n');
 `;
 
-function runOnce(bundle) {
+/** `nodeArgs`: flags for node before the probe (the profiling pass's `--cpu-prof…`); `file`: another build. */
+function runOnce(bundle, { nodeArgs = [], file = bundle.outfile } = {}) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, ['--input-type=module', '-e', probe], {
-      env: { ...env, BENCH_BUNDLE: new URL(`file://${bundle.outfile}`).href },
+    const child = spawn(process.execPath, [...nodeArgs, '--input-type=module', '-e', probe], {
+      env: { ...env, BENCH_BUNDLE: new URL(`file://${file}`).href },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -206,6 +219,70 @@ const stat = (id, key) => median(runs[id].map((r) => r[key]));
 /** Ratios per round (each bundle against the floor's run of the same round), then their median. */
 const ratio = (id, key) => median(runs[id].map((r, i) => r[key] / runs[floor.id][i][key]));
 
+// ---------------------------------------------------------------------------------------------------------
+// The profiling pass, after everything timed: the same bundles built again with a source map beside them
+// (`sourcemap: 'external'`: the code is the same, the map a separate file that no one loads), each run
+// PROFILE_RUNS times under `node --cpu-prof`, and the profiles summarized (scripts/bench/profile-summary.mjs):
+// CPU of one cold start — import and first call — by owner, the bundle's frames mapped back to their packages.
+async function profilePass() {
+  const dir = join(root, '.reports', 'bench', 'profiles', 'cold-start');
+  rmSync(dir, { recursive: true, force: true });
+  const resolver = newResolver();
+  const profiled = [];
+  for (const id of PROFILED_BUNDLES) {
+    const bundle = bundles.find((b) => b.id === id);
+    const file = join(dir, id, `${id}.mjs`);
+    await build({
+      ...LAMBDA_BUNDLE_OPTIONS,
+      mainFields: [...LAMBDA_BUNDLE_OPTIONS.mainFields],
+      conditions: [...LAMBDA_BUNDLE_OPTIONS.conditions],
+      entryPoints: [bundle.entry],
+      outfile: file,
+      absWorkingDir: root,
+      minify: true,
+      keepNames: true,
+      sourcemap: 'external',
+      logLevel: 'warning',
+    });
+    const profileDir = join(dir, id);
+    const nodeArgs = [
+      '--cpu-prof',
+      `--cpu-prof-dir=${profileDir}`,
+      `--cpu-prof-interval=${PROFILE_INTERVAL_US}`,
+    ];
+    for (let i = 0; i < PROFILE_RUNS; i++) await runOnce(bundle, { nodeArgs, file });
+    const files = readdirSync(profileDir).filter((name) => name.endsWith('.cpuprofile'));
+    const summary = summarize(
+      merge(
+        files.map((name) =>
+          attributeFile(join(profileDir, name), { resolver, intervalUs: PROFILE_INTERVAL_US }),
+        ),
+      ),
+      { topFunctions: 12 },
+    );
+    profiled.push({
+      id,
+      name: bundle.name,
+      floor: bundle.floor === true,
+      runs: files.length,
+      // The bundle's timed median (whole process, unprofiled): the profile's shares of it give each owner's ms.
+      timedMs: stat(id, 'wallMs'),
+      profiledMsPerRun: summary.busyMs / files.length,
+      ...summary,
+    });
+  }
+  return {
+    intervalUs: PROFILE_INTERVAL_US,
+    runs: PROFILE_RUNS,
+    dir: '.reports/bench/profiles/cold-start',
+    bundles: profiled,
+  };
+}
+// A failed profiling pass is recorded as such; the timings stand.
+const profile = PROFILE
+  ? await profilePass().catch((error) => ({ error: error instanceof Error ? error.stack : String(error) }))
+  : undefined;
+
 const require = createRequire(import.meta.url);
 const versionOf = (name) => {
   try {
@@ -256,6 +333,7 @@ const result = {
     importAndCallRatio: ratio(b.id, 'importAndCallMs'),
     runs: runs[b.id].length,
   })),
+  profile,
 };
 writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
 console.log(

@@ -7,11 +7,16 @@
  * its input, run it, answer JSON); the peers are the libraries a user would otherwise pick. Every handler is
  * checked to answer 200 with the operation's result before anything is timed.
  *
+ * After the timing, a profiling pass (skipped with `--no-profile`): Baton's REST door at INFO, the bare floor and
+ * middy, each called back to back under the inspector's CPU profiler; the profiles go to
+ * .reports/bench/profiles/door/ and their summaries (time a call by owner, top functions) into the JSON.
+ *
  * Run by scripts/bench/run.mjs as `node --conditions=@baton/source --import tsx scripts/bench/door.bench.ts
- * <out.json> [--quick]`: workspace packages load from their TypeScript sources, no build needed.
+ * <out.json> [--quick] [--no-profile]`: workspace packages load from their TypeScript sources, no build needed.
  */
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
 import { Router } from '@aws-lambda-powertools/event-handler/http';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -34,12 +39,18 @@ import {
 import { createDirectInvokeHandler } from '../../packages/direct-invoke/src/index.ts';
 import { createFunctionUrlHandler } from '../../packages/function-url/src/index.ts';
 import { ownerOfIamArn } from '../../packages/http/src/index.ts';
+import { attribute, summarize } from './profile-summary.mjs';
 import { countStoreCalls } from './store-calls.ts';
 
 const outFile = process.argv[2] ?? '.reports/bench/door.json';
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 2 : 5;
 const TASK_MS = quick ? 150 : 400;
+/** The profiling pass, after the timing (`--no-profile`: none): these cases, each called for PROFILE_MS. */
+const PROFILE = !process.argv.includes('--no-profile');
+const PROFILE_MS = quick ? 1000 : 3000;
+const PROFILE_INTERVAL_US = 100;
+const PROFILED_CASES = ['rest/baton-info', 'rest/bare', 'rest/middy'];
 
 const root = new URL('../../', import.meta.url);
 const readJson = (path: string) => JSON.parse(readFileSync(new URL(path, root), 'utf8'));
@@ -366,6 +377,68 @@ const median = (values: number[]) => {
 // worker. Counted at the JobStore port (each create / update is one DynamoDB write in @baton/dynamodb).
 const storeCalls = await countStoreCalls(quick ? 50 : 200);
 
+// ---------------------------------------------------------------------------------------------------------
+// The profiling pass, after everything timed: a V8 CPU profile (the inspector's Profiler, in this process) of
+// each case of PROFILED_CASES, called back to back for PROFILE_MS, written to .reports/bench/profiles/door/ and
+// summarized (scripts/bench/profile-summary.mjs): each owner's share of a call, Baton's door against the floor's.
+async function profilePass() {
+  const dir = new URL('.reports/bench/profiles/door/', root);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: PROFILE_INTERVAL_US });
+    const cases = [];
+    for (const key of PROFILED_CASES) {
+      const [groupId, caseId] = key.split('/');
+      const c = groups.find((g) => g.id === groupId)?.cases.find((one) => one.id === caseId);
+      if (!c) continue;
+      const { profile, calls } = await quiet(async () => {
+        for (let i = 0; i < 2000; i++) await c.run(); // warm, outside the profile
+        let count = 0;
+        await session.post('Profiler.start');
+        const end = performance.now() + PROFILE_MS;
+        while (performance.now() < end) {
+          for (let i = 0; i < 200; i++) await c.run();
+          count += 200;
+        }
+        const stopped = await session.post('Profiler.stop');
+        return { profile: stopped.profile, calls: count };
+      });
+      writeFileSync(new URL(`${groupId}-${caseId}.cpuprofile`, dir), JSON.stringify(profile));
+      const summary = summarize(attribute(profile, { intervalUs: PROFILE_INTERVAL_US }), {
+        topFunctions: 12,
+      });
+      cases.push({
+        id: key,
+        name: c.name,
+        calls,
+        // The case's timed median (above, unprofiled): the profile's shares of it give each owner's µs a call.
+        timedUs: median((perRound[key] ?? []).map((r) => r.medianNs)) / 1000,
+        profiledUsPerCall: (summary.busyMs * 1000) / calls,
+        ...summary,
+      });
+    }
+    return {
+      intervalUs: PROFILE_INTERVAL_US,
+      msPerCase: PROFILE_MS,
+      dir: '.reports/bench/profiles/door',
+      cases,
+    };
+  } finally {
+    await session.post('Profiler.disable').catch(() => {});
+    session.disconnect();
+  }
+}
+// A failed profiling pass is recorded as such; the timings stand.
+const profile = PROFILE
+  ? await profilePass().catch((error: unknown) => ({
+      error: error instanceof Error ? error.stack : String(error),
+    }))
+  : undefined;
+
 const require = createRequire(import.meta.url);
 const versionOf = (name: string) => {
   try {
@@ -418,6 +491,7 @@ const result = {
     };
   }),
   storeCalls,
+  profile,
 };
 writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
 console.log(`door: ${ROUNDS} rounds in ${((Date.now() - started) / 1000).toFixed(1)} s → ${outFile}`);

@@ -15,12 +15,26 @@
  * - memory: RSS and threads summed over the `baton dev` process tree (/proc), idle after start, after the jobs,
  *   and after an idle time.
  *
- * Plain node, no build: `node scripts/bench/local.mjs <out.json> [--quick] [--jobs N] [--idle-seconds S]`.
+ * - profiles (skipped with `--no-profile`), after all the above: a `baton dev` of its own under `node --cpu-prof`,
+ *   whose function threads profile themselves too, driven through gateway load, Invoke calls and async jobs (see
+ *   profilePass); the profiles go to .reports/bench/profiles/local/ and their summaries (CPU a request / call /
+ *   job, by thread and owner) into the JSON.
+ *
+ * Plain node, no build: `node scripts/bench/local.mjs <out.json> [--quick] [--jobs N] [--idle-seconds S]
+ * [--no-profile] [--profile-load-seconds S] [--profile-invokes N] [--profile-jobs N]`.
  * Every instance runs on its own free ports with a temporary data folder, so it can run beside a `pnpm start`;
  * it does rewrite apps/example/.baton/endpoints.json, as any `baton dev` there does.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -28,6 +42,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import autocannon from 'autocannon';
+import {
+  attribute as attributeProfile,
+  merge,
+  newResolver,
+  summarize,
+  threadOfFile,
+} from './profile-summary.mjs';
 
 // The AWS SDK's notice that its 2027 releases need Node 22: about this machine's Node, not the measurement.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -46,6 +67,12 @@ const INVOKES = option('--invokes', quick ? 100 : 500);
 const JOBS = option('--jobs', quick ? 100 : 10_000);
 const JOBS_CAP_MS = option('--jobs-cap-seconds', quick ? 30 : 120) * 1000;
 const IDLE_SECONDS = option('--idle-seconds', quick ? 5 : 30);
+// The profiling pass, after the measurements, on an instance of its own (`--no-profile`: none).
+const PROFILE = !args.includes('--no-profile');
+const PROFILE_LOAD_SECONDS = option('--profile-load-seconds', quick ? 2 : 5);
+const PROFILE_INVOKES = option('--profile-invokes', quick ? 100 : 300);
+const PROFILE_JOBS = option('--profile-jobs', quick ? 100 : 500);
+const PROFILE_INTERVAL_US = 500;
 const CONNECTIONS = 10;
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -145,12 +172,13 @@ const shortCommand = (command) =>
 
 // ---------------------------------------------------------------------------------------------------------
 // Starting and stopping `baton dev`.
-function startBaton(how, base, dataDir) {
+/** `nodeArgs`: flags for node itself, before the script (`baton dev` only): the profiling pass's `--cpu-prof…`. */
+function startBaton(how, base, dataDir, nodeArgs = []) {
   const devArgs = ['--port', String(base), '--data-dir', dataDir, '--quiet'];
   const [command, commandArgs, cwd] =
     how === 'pnpm start'
       ? [process.execPath, [pnpmBin, 'start', ...devArgs], root]
-      : [process.execPath, [batonBin, 'dev', ...devArgs], appDir];
+      : [process.execPath, [...nodeArgs, batonBin, 'dev', ...devArgs], appDir];
   const startedAt = nowMs();
   const child = spawn(command, commandArgs, {
     cwd,
@@ -243,6 +271,268 @@ function startBare() {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// The loads, the same for the measurements and the profiling pass.
+const load = (url, seconds) =>
+  autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: CHECKSUM_BODY,
+    connections: CONNECTIONS,
+    duration: seconds,
+  });
+const clientFor = (endpoint) =>
+  new LambdaClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+const payload = new TextEncoder().encode(CHECKSUM_BODY);
+const invokeOnce = async (client, functionName) => {
+  const t0 = nowMs();
+  const response = await client.send(new InvokeCommand({ FunctionName: functionName, Payload: payload }));
+  const ms = nowMs() - t0;
+  const body = JSON.parse(new TextDecoder().decode(response.Payload));
+  if (response.FunctionError || body.status !== 'succeeded')
+    throw new Error(`invoke: ${JSON.stringify(body)}`);
+  return ms;
+};
+
+/**
+ * `jobs` jobs submitted through the HTTP API door by CONNECTIONS clients (submitting capped at `capMs`), then
+ * waited for until all are done.
+ */
+async function runJobs(endpoints, jobs, capMs) {
+  const httpJobs = `${endpoints.httpApi}/jobs`;
+  const submitLatencies = [];
+  const jobIds = [];
+  let submitErrors = 0;
+  let next = 0;
+  const pipelineStart = nowMs();
+  const submitter = async () => {
+    while (next < jobs && nowMs() - pipelineStart < capMs) {
+      const index = next++;
+      const t0 = nowMs();
+      const response = await fetch(httpJobs, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', prefer: 'respond-async' },
+        body: JSON.stringify({ operation: 'checksum', input: { text: `job ${index}` } }),
+      });
+      const body = await response.json();
+      submitLatencies.push(nowMs() - t0);
+      if (response.status === 202 && body.jobId) jobIds[index] = body.jobId;
+      else submitErrors++;
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, submitter));
+  const submitMs = nowMs() - pipelineStart;
+  const submitted = jobIds.filter(Boolean);
+  const statusOf = async (id) => {
+    const response = await fetch(`${endpoints.httpApi}/jobs/${encodeURIComponent(id)}`);
+    return (await response.json()).status;
+  };
+  // Done when the last one submitted is: then every job is checked (jobs run about in order), and any still
+  // unfinished is waited for.
+  const deadline = pipelineStart + capMs + (quick ? 20_000 : 60_000);
+  let lastDoneAt;
+  const last = submitted.at(-1);
+  while (last && nowMs() < deadline) {
+    if (['succeeded', 'failed', 'cancelled'].includes(await statusOf(last))) break;
+    await sleep(50);
+  }
+  lastDoneAt = nowMs();
+  let pending = [...submitted];
+  const outcomes = {};
+  while (pending.length > 0 && nowMs() < deadline) {
+    const stillPending = [];
+    let cursor = 0;
+    await Promise.all(
+      Array.from({ length: CONNECTIONS }, async () => {
+        while (cursor < pending.length) {
+          const id = pending[cursor++];
+          const status = await statusOf(id);
+          if (status === 'queued' || status === 'running') stillPending.push(id);
+          else outcomes[status] = (outcomes[status] ?? 0) + 1;
+        }
+      }),
+    );
+    if (stillPending.length > 0) lastDoneAt = nowMs();
+    pending = stillPending;
+    if (pending.length > 0) await sleep(200);
+  }
+  const succeeded = outcomes.succeeded ?? 0;
+  return {
+    requested: jobs,
+    submitted: submitted.length,
+    submitErrors,
+    succeeded,
+    failed: outcomes.failed ?? 0,
+    unfinished: pending.length,
+    cappedAtSeconds: submitted.length < jobs ? capMs / 1000 : undefined,
+    submitSeconds: submitMs / 1000,
+    submitPerSecond: submitted.length / (submitMs / 1000),
+    submitToSucceededSeconds: (lastDoneAt - pipelineStart) / 1000,
+    jobsPerSecond: succeeded / ((lastDoneAt - pipelineStart) / 1000),
+    submitP50Ms: percentile(submitLatencies, 50),
+    submitP99Ms: percentile(submitLatencies, 99),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The profiling pass: a new `baton dev` under `node --cpu-prof` (the Lambda service hands the flags on to its
+// function threads, each writing its own profile when it ends), driven through three phases — REST gateway
+// load, Invoke API calls one at a time, async jobs — each a window of time; then stopped with SIGINT, as Ctrl-C
+// does, so that every thread writes its profile. Each profile's samples are cut to each phase's window (the
+// profiles' timestamps and this process's hrtime read the same monotonic clock).
+const profileDir = join(root, '.reports', 'bench', 'profiles', 'local');
+/** A failed profiling pass is recorded as such; the measurements before it stand. */
+const profileError = (error) => ({
+  error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+});
+
+async function profilePass() {
+  rmSync(profileDir, { recursive: true, force: true });
+  mkdirSync(profileDir, { recursive: true });
+  const passStarted = nowMs();
+  const nodeArgs = [
+    '--cpu-prof',
+    `--cpu-prof-dir=${profileDir}`,
+    `--cpu-prof-interval=${PROFILE_INTERVAL_US}`,
+  ];
+  const baton = startBaton('baton dev', await freeBasePort(), join(dataRoot, 'profile'), nodeArgs);
+  const phases = [];
+  const windowed = async (phase, during) => {
+    const fromUs = nowMs() * 1000;
+    const counted = await during();
+    const toUs = nowMs() * 1000;
+    phases.push({ ...phase, ...counted, wallMs: (toUs - fromUs) / 1000, window: { fromUs, toUs } });
+  };
+  let lambda;
+  try {
+    await baton.ready;
+    const endpoints = baton.endpoints();
+    const restUrl = `${endpoints.restApi}/jobs`;
+    // The function's environments started, outside the window: CONNECTIONS requests at once, each awaited (a
+    // load cut short leaves requests running, and the next load starts more environments beside them), then
+    // 1-s loads until the rate stops growing.
+    for (let i = 0; i < 2; i++) {
+      await Promise.all(
+        Array.from({ length: CONNECTIONS }, () =>
+          fetch(restUrl, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: CHECKSUM_BODY,
+          }).then((response) => response.arrayBuffer()),
+        ),
+      );
+    }
+    for (let i = 0, previous = 0; i < 6; i++) {
+      const total = (await load(restUrl, 1)).requests.total;
+      if (previous > 0 && total < previous * 1.2) break;
+      previous = total;
+    }
+    await windowed(
+      {
+        id: 'gateway',
+        title: `REST API gateway, sync \`POST /jobs\` checksum, autocannon ${CONNECTIONS} connections`,
+        unit: 'request',
+        serving: [endpoints.functions.api],
+      },
+      async () => {
+        const r = await load(restUrl, PROFILE_LOAD_SECONDS);
+        return { count: r.requests.total, non2xx: r.non2xx };
+      },
+    );
+    lambda = clientFor(endpoints.invoke);
+    for (let i = 0; i < 20; i++) await invokeOnce(lambda, endpoints.functions.rpc);
+    await windowed(
+      {
+        id: 'invoke',
+        title: 'Invoke API, real SDK, one call at a time',
+        unit: 'call',
+        serving: [endpoints.functions.rpc],
+      },
+      async () => {
+        for (let i = 0; i < PROFILE_INVOKES; i++) await invokeOnce(lambda, endpoints.functions.rpc);
+        return { count: PROFILE_INVOKES };
+      },
+    );
+    await windowed(
+      {
+        id: 'async',
+        title: `async jobs through the HTTP API door, ${CONNECTIONS} submitters, until all succeeded`,
+        unit: 'job',
+        serving: [endpoints.functions.api, endpoints.functions.worker],
+      },
+      async () => {
+        const jobs = await runJobs(endpoints, PROFILE_JOBS, 30_000);
+        return { count: jobs.succeeded, jobsPerSecond: jobs.jobsPerSecond };
+      },
+    );
+  } finally {
+    lambda?.destroy();
+    await baton.stop();
+  }
+
+  // Each file: the main thread (thread 0) or a function's environment (its bundle named in the frames).
+  const resolver = newResolver();
+  const files = readdirSync(profileDir)
+    .filter((name) => name.endsWith('.cpuprofile'))
+    .map((name) => {
+      const text = readFileSync(join(profileDir, name), 'utf8');
+      const fn = /\.baton\/bundles\/([^/.][^/]*)\/index\.mjs/.exec(text)?.[1];
+      const thread = threadOfFile(name);
+      const group =
+        thread?.threadId === 0
+          ? 'main thread'
+          : fn
+            ? `function ${fn}`
+            : text.includes('node:internal/modules/esm/worker')
+              ? 'module loader hooks thread (tsx)'
+              : 'other threads';
+      return { name, group, profile: JSON.parse(text) };
+    });
+  const summaryPhases = phases.map(({ window, ...phase }) => {
+    const byGroup = new Map();
+    for (const file of files) {
+      if (file.profile.endTime < window.fromUs || file.profile.startTime > window.toUs) continue;
+      const attribution = attributeProfile(file.profile, {
+        window,
+        resolver,
+        intervalUs: PROFILE_INTERVAL_US,
+      });
+      if (attribution.samples === 0) continue;
+      byGroup.set(file.group, [...(byGroup.get(file.group) ?? []), attribution]);
+    }
+    const perUnit = (summary) => (phase.count > 0 ? summary.busyMs / phase.count : undefined);
+    // A function that does not serve the phase (the scheduled reconciler starting meanwhile, an environment of
+    // another phase's function ending) is shown, not counted.
+    const counted = (group) => !group.startsWith('function ') || phase.serving.includes(group.slice(9));
+    const groups = [...byGroup].map(([group, list]) => {
+      const summary = summarize(merge(list), { topFunctions: 8 });
+      return {
+        group,
+        threads: list.length,
+        counted: counted(group),
+        busyMsPerUnit: perUnit(summary),
+        ...summary,
+      };
+    });
+    groups.sort((a, b) => Number(b.counted) - Number(a.counted) || b.busyMs - a.busyMs);
+    const whole = summarize(
+      merge([...byGroup].filter(([group]) => counted(group)).flatMap(([, list]) => list)),
+      {
+        topFunctions: 15,
+      },
+    );
+    return { ...phase, whole: { ...whole, busyMsPerUnit: perUnit(whole) }, groups };
+  });
+  return {
+    intervalUs: PROFILE_INTERVAL_US,
+    dir: '.reports/bench/profiles/local',
+    files: files.length,
+    durationMs: nowMs() - passStarted,
+    phases: summaryPhases,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
 const result = {
   part: 'local',
   quick,
@@ -317,15 +607,6 @@ try {
   const bareUrl = `http://127.0.0.1:${barePort}`;
 
   // --- gateway throughput ------------------------------------------------------------------------------------
-  const load = (url, seconds) =>
-    autocannon({
-      url,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: CHECKSUM_BODY,
-      connections: CONNECTIONS,
-      duration: seconds,
-    });
   const restUrl = `${endpoints.restApi}/jobs`;
   const check = await fetch(restUrl, {
     method: 'POST',
@@ -374,24 +655,12 @@ try {
   };
 
   // --- Invoke API round trip ----------------------------------------------------------------------------------
-  const clientFor = (endpoint) =>
-    new LambdaClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
   const batonLambda = clientFor(endpoints.invoke);
   const bareLambda = clientFor(bareUrl);
   cleanups.push(async () => {
     batonLambda.destroy();
     bareLambda.destroy();
   });
-  const payload = new TextEncoder().encode(CHECKSUM_BODY);
-  const invokeOnce = async (client, functionName) => {
-    const t0 = nowMs();
-    const response = await client.send(new InvokeCommand({ FunctionName: functionName, Payload: payload }));
-    const ms = nowMs() - t0;
-    const body = JSON.parse(new TextDecoder().decode(response.Payload));
-    if (response.FunctionError || body.status !== 'succeeded')
-      throw new Error(`invoke: ${JSON.stringify(body)}`);
-    return ms;
-  };
   const rpc = endpoints.functions.rpc;
   for (let i = 0; i < 30; i++) {
     await invokeOnce(batonLambda, rpc);
@@ -410,84 +679,18 @@ try {
   result.invoke.ratioToBare = result.invoke.baton.p50Ms / result.invoke.bare.p50Ms;
 
   // --- async pipeline -----------------------------------------------------------------------------------------
-  const httpJobs = `${endpoints.httpApi}/jobs`;
-  const submitLatencies = [];
-  const jobIds = [];
-  let submitErrors = 0;
-  let next = 0;
-  const pipelineStart = nowMs();
-  const submitter = async () => {
-    while (next < JOBS && nowMs() - pipelineStart < JOBS_CAP_MS) {
-      const index = next++;
-      const t0 = nowMs();
-      const response = await fetch(httpJobs, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', prefer: 'respond-async' },
-        body: JSON.stringify({ operation: 'checksum', input: { text: `job ${index}` } }),
-      });
-      const body = await response.json();
-      submitLatencies.push(nowMs() - t0);
-      if (response.status === 202 && body.jobId) jobIds[index] = body.jobId;
-      else submitErrors++;
-    }
-  };
-  await Promise.all(Array.from({ length: CONNECTIONS }, submitter));
-  const submitMs = nowMs() - pipelineStart;
-  const submitted = jobIds.filter(Boolean);
-  const statusOf = async (id) => {
-    const response = await fetch(`${endpoints.httpApi}/jobs/${encodeURIComponent(id)}`);
-    return (await response.json()).status;
-  };
-  // Done when the last one submitted is: then every job is checked (jobs run about in order), and any still
-  // unfinished is waited for.
-  const deadline = pipelineStart + JOBS_CAP_MS + (quick ? 20_000 : 60_000);
-  let lastDoneAt;
-  const last = submitted.at(-1);
-  while (last && nowMs() < deadline) {
-    if (['succeeded', 'failed', 'cancelled'].includes(await statusOf(last))) break;
-    await sleep(50);
-  }
-  lastDoneAt = nowMs();
-  let pending = [...submitted];
-  const outcomes = {};
-  while (pending.length > 0 && nowMs() < deadline) {
-    const stillPending = [];
-    let cursor = 0;
-    await Promise.all(
-      Array.from({ length: CONNECTIONS }, async () => {
-        while (cursor < pending.length) {
-          const id = pending[cursor++];
-          const status = await statusOf(id);
-          if (status === 'queued' || status === 'running') stillPending.push(id);
-          else outcomes[status] = (outcomes[status] ?? 0) + 1;
-        }
-      }),
-    );
-    if (stillPending.length > 0) lastDoneAt = nowMs();
-    pending = stillPending;
-    if (pending.length > 0) await sleep(200);
-  }
-  const succeeded = outcomes.succeeded ?? 0;
-  result.async = {
-    requested: JOBS,
-    submitted: submitted.length,
-    submitErrors,
-    succeeded,
-    failed: outcomes.failed ?? 0,
-    unfinished: pending.length,
-    cappedAtSeconds: submitted.length < JOBS ? JOBS_CAP_MS / 1000 : undefined,
-    submitSeconds: submitMs / 1000,
-    submitPerSecond: submitted.length / (submitMs / 1000),
-    submitToSucceededSeconds: (lastDoneAt - pipelineStart) / 1000,
-    jobsPerSecond: succeeded / ((lastDoneAt - pipelineStart) / 1000),
-    submitP50Ms: percentile(submitLatencies, 50),
-    submitP99Ms: percentile(submitLatencies, 99),
-  };
+  result.async = await runJobs(endpoints, JOBS, JOBS_CAP_MS);
+  const succeeded = result.async.succeeded;
   result.memory.afterJobs = { ...treeOf(baton.child.pid), jobs: succeeded };
 
   // --- idle ------------------------------------------------------------------------------------------------
   await sleep(IDLE_SECONDS * 1000);
   result.memory.afterIdle = { ...treeOf(baton.child.pid), idleSeconds: IDLE_SECONDS };
+
+  // --- profiles ------------------------------------------------------------------------------------------
+  // The instance measured and the bare server are stopped first: the profiled instance runs alone.
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+  if (PROFILE) result.profile = await profilePass().catch(profileError);
 } catch (error) {
   result.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
 } finally {

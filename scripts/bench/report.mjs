@@ -1,6 +1,11 @@
 /**
  * Writes docs/benchmarks.md from the JSON files of `pnpm bench` (.reports/bench/*.json). Every figure comes from
- * those files; the only text kept here is the targets (issue 10) and what to do next where one is not met.
+ * those files; the only text kept here is the targets (issue 10) and what to do next where one is not met. Each
+ * part's CPU profiles, summarized by the part (scripts/bench/profile-summary.mjs), make the section "Where the
+ * time goes", and each target not met cites its own profile's figures.
+ *
+ *   node scripts/bench/report.mjs                 writes docs/benchmarks.md
+ *   node scripts/bench/report.mjs --out <file>    writes <file> instead (to look at it without touching the docs)
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -60,19 +65,95 @@ const table = (head, rows) =>
     `| ${head.map(() => '---').join(' | ')} |`,
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ].join('\n');
+/** A function's name as a table cell: in code, its pipes escaped. */
+const fnCell = (name) => `\`${name.replaceAll('|', '\\|')}\``;
 const failedBlock = (data) =>
   `**This part failed** (${data?.measuredAt ?? 'no result'}):\n\n\`\`\`\n${String(data?.error ?? 'no output').slice(0, 3000)}\n\`\`\``;
 const ok = (data) => data !== undefined && !data.failed;
 const measuredNote = (data) =>
   data && run && data.runId !== run.runId ? ` _(from an earlier run, ${data.measuredAt})_` : '';
 
-/** A verdict cell: met, or not met with the next step. */
-const verdict = (met, next, detail = '') =>
+/** A verdict cell: met, or not met with where its profile says the time goes, and the next step. */
+const verdict = (met, next, detail = '', profile = undefined) =>
   met === undefined
     ? `not measured${detail ? ` (${detail})` : ''}`
     : met
       ? `**met**${detail ? ` (${detail})` : ''}`
-      : `**not met**${detail ? ` (${detail})` : ''}. Next step: ${next}`;
+      : `**not met**${detail ? ` (${detail})` : ''}.${profile ? ` Profile: ${profile}.` : ''} Next step: ${next}`;
+
+// ---------------------------------------------------------------------------------------------------------
+// The profiles, as the parts summarized them.
+const pct = (value) => `${num(value, value < 10 ? 1 : 0)}%`;
+/** An owner's CPU in a summary (ms), or 0. */
+const ownerMs = (summary, owner) => summary?.owners?.find((o) => o.owner === owner)?.ms ?? 0;
+/** An owner's part of a timed figure: its share of the profile's busy samples × the figure. */
+const partOf = (summary, owner, timed) =>
+  summary.busyMs > 0 ? (ownerMs(summary, owner) / summary.busyMs) * timed : 0;
+/** The owners where `a` spends more than `b` (each the share of its timed figure), biggest first. */
+const extraOver = (a, timedA, b, timedB) =>
+  [...new Set([...a.owners.map((o) => o.owner), ...b.owners.map((o) => o.owner)])]
+    .map((owner) => ({ owner, a: partOf(a, owner, timedA), b: partOf(b, owner, timedB) }))
+    .map((row) => ({ ...row, diff: row.a - row.b }))
+    .sort((p, q) => q.diff - p.diff);
+const topOwners = (summary, n = 4) =>
+  summary.owners
+    .slice(0, n)
+    .map((o) => `${o.owner} ${pct(o.pct)}`)
+    .join(', ');
+const doorProfile = door?.profile;
+const coldProfile = cold?.profile;
+const localProfile = local?.profile;
+const doorCase = (id) => doorProfile?.cases?.find((c) => c.id === id);
+const phaseOf = (id) => localProfile?.phases?.find((p) => p.id === id);
+const usCall = (value) => `${num(value, value < 10 ? 2 : 1)} µs`;
+
+/** The door's verdict note: Baton's CPU a call against the floor's, and where the difference goes. */
+function doorNote() {
+  const baton = doorCase('rest/baton-info');
+  const floor = doorCase('rest/bare');
+  if (!baton || !floor) return undefined;
+  const extra = extraOver(baton, baton.timedUs, floor, floor.timedUs).filter((r) => r.diff > 0);
+  return `the timed +${usCall(baton.timedUs - floor.timedUs)} over the floor, split by the profiles' shares, is mostly ${extra
+    .slice(0, 4)
+    .map((r) => `${r.owner} +${usCall(r.diff)}`)
+    .join(', ')}${hotFunction(baton)} (see "Where the time goes")`;
+}
+/** The cold start's verdict note: Baton's CPU a cold start against the floor's. */
+function coldNote() {
+  const baton = coldProfile?.bundles?.find((b) => b.id === 'baton');
+  const floor = coldProfile?.bundles?.find((b) => b.floor);
+  if (!baton || !floor) return undefined;
+  const extra = extraOver(baton, baton.profiledMsPerRun, floor, floor.profiledMsPerRun).filter(
+    (r) => r.diff > 0,
+  );
+  return `${ms(baton.profiledMsPerRun)} of CPU a cold start against the floor's ${ms(floor.profiledMsPerRun)}, the difference mostly ${extra
+    .slice(0, 4)
+    .map((r) => `${r.owner} +${ms(r.diff)}`)
+    .join(', ')}`;
+}
+/** The hottest function of a summary that is code (not GC, not `(program)`), as a clause. */
+function hotFunction(summary) {
+  const hot = summary.functions.find((f) => !f.fn.startsWith('('));
+  return hot ? `; hottest function \`${hot.fn}\` ${pct(hot.pct)}` : '';
+}
+/** A local phase's verdict note: CPU a unit, by thread, and the top owners. */
+function phaseNote(id) {
+  const phase = phaseOf(id);
+  if (!phase?.whole) return undefined;
+  const groups = phase.groups.filter((g) => g.busyMs > 0 && g.counted !== false).slice(0, 3);
+  return `${ms(phase.whole.busyMsPerUnit)} of CPU a ${phase.unit} in all threads (${groups
+    .map((g) => `${g.group}${g.threads > 1 ? ` ×${g.threads}` : ''} ${ms(g.busyMsPerUnit)}`)
+    .join(', ')}); top: ${topOwners(phase.whole, 4)}${hotFunction(phase.whole)}`;
+}
+/** Memory's note: how many function threads the profiled job burst started. */
+function memoryNote() {
+  const phase = phaseOf('async');
+  if (!phase) return undefined;
+  const fns = phase.groups.filter((g) => g.group.startsWith('function '));
+  return `${fns.reduce((n, g) => n + g.threads, 0)} function threads ran during the profiled burst of ${num(phase.count)} jobs (${fns
+    .map((g) => `${g.group.replace('function ', '')} ${g.threads}`)
+    .join(', ')})`;
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // The targets, from the measurements.
@@ -99,6 +180,7 @@ const targets = [];
           beatsAll ? 'faster than every peer' : `slower than ${fastestPeer.name.replace(/ \(.*\)$/, '')}`,
           overOk ? '≤ 10 µs over the floor' : `${num(baton.overFloorUs, 1)} µs over the floor`,
         ].join('; '),
+        doorNote(),
       ),
     ]);
   } else {
@@ -128,6 +210,7 @@ const targets = [];
           bytesOk ? 'bytes within 1.15×' : 'bytes over 1.15×',
           timeOk ? 'import + first call within 1.15×' : 'import + first call over 1.15×',
         ].join('; '),
+        coldNote(),
       ),
     ]);
   } else {
@@ -149,7 +232,7 @@ const localPartial = local?.failed ? 'the local part failed' : 'the local part d
           'local REST API, sync `POST /jobs` checksum, 10 connections',
           '≥ ⅓ of the bare node server',
           `${num(g.baton.requestsPerSecond)} req/s, p99 ${ms(g.baton.p99Ms)}; bare node server ${num(g.bare.requestsPerSecond)} req/s: ${x(g.ratioToBare)} of it`,
-          verdict(g.ratioToBare >= 1 / 3, NEXT_STEPS.gateway),
+          verdict(g.ratioToBare >= 1 / 3, NEXT_STEPS.gateway, '', phaseNote('gateway')),
         ]
       : [
           'local REST API, sync `POST /jobs`, 10 connections',
@@ -167,7 +250,7 @@ const localPartial = local?.failed ? 'the local part failed' : 'the local part d
           'local Invoke API round trip, real SDK',
           'p50 ≤ 1 ms',
           `p50 ${ms(i.baton.p50Ms)}, p99 ${ms(i.baton.p99Ms)}; the same SDK against a bare node server p50 ${ms(i.bare.p50Ms)} (${x(i.ratioToBare)})`,
-          verdict(i.baton.p50Ms <= 1, NEXT_STEPS.invoke),
+          verdict(i.baton.p50Ms <= 1, NEXT_STEPS.invoke, '', phaseNote('invoke')),
         ]
       : ['local Invoke API round trip, real SDK', 'p50 ≤ 1 ms', '—', verdict(undefined, '', localPartial)],
   );
@@ -191,6 +274,7 @@ const localPartial = local?.failed ? 'the local part failed' : 'the local part d
           p99Ok ? 'p99 met' : 'p99 not met',
           writesOk === undefined ? 'writes not counted' : writesOk ? 'writes met' : 'writes not met',
         ].join('; '),
+        phaseNote('async'),
       ),
     ]);
   } else {
@@ -257,7 +341,12 @@ const localPartial = local?.failed ? 'the local part failed' : 'the local part d
       'memory of the local stack (process tree)',
       '≤ 250 MB idle, ≤ 500 MB after 10,000 jobs, idle environments reaped after a configurable idle time',
       `${mb(m.idleAfterStart.rssMb)} idle after start (${m.idleAfterStart.threads} threads); ${m.afterJobs ? `${mb(m.afterJobs.rssMb)} after ${num(jobs)} jobs (${m.afterJobs.threads} threads)` : '—'}; ${m.afterIdle ? `${mb(m.afterIdle.rssMb)} and ${m.afterIdle.threads} threads after ${m.afterIdle.idleSeconds} s idle` : '—'}`,
-      verdict(idleOk && afterOk === true && reaped === true, NEXT_STEPS.memory, parts.join('; ')),
+      verdict(
+        idleOk && afterOk === true && reaped === true,
+        NEXT_STEPS.memory,
+        parts.join('; '),
+        memoryNote(),
+      ),
     ]);
   } else {
     targets.push([
@@ -555,6 +644,168 @@ if (local) {
   out.push('Not run.', '');
 }
 
+// Where the time goes.
+out.push('## Where the time goes (CPU profiles)', '');
+out.push(
+  "Each part ends with a profiling pass, after its timed measurements (so that the profiler does not slow what is timed): V8 CPU profiles, whose self time is attributed to who owns the code — V8's own categories (`(garbage collector)`, `(program)`: the engine outside JavaScript, compiling included), node's internals by area, each npm package, each workspace package (`@baton/<name>` for packages/<name>), the example app's operations — and to functions. Frames of a bundle are mapped back to their original files through the bundle's source map, so bundled `@smithy/*` or `zod` code counts for its package; esbuild's own code in a bundle is counted apart — its helpers (`__esm` wrappers) and its top level, where esbuild hoists the top-level statements of every ES module, one function that no source map splits by package — and so is its `__name` helper (`keepNames`), wherever it was inlined. A native frame (a V8 builtin such as `JSON.parse`) counts for the owner of the code that called it. The door's figures split its timed medians above by the profiles' shares; the cold start's and the local stack's are CPU time, each sample weighing one sampling interval (V8 samples a thread only while it runs, so this stays CPU time when threads outnumber cores). Figures are per unit of work (a call, a cold start, a request, a job). The profiles are in `.reports/bench/profiles/` (open one in Chrome DevTools, or summarize it with `node scripts/bench/profile-summary.mjs <file>`); `pnpm bench --no-profile` skips the pass.",
+  '',
+);
+const profileAbsent = (data, name) =>
+  data === undefined
+    ? `Not run (the ${name} part did not run).`
+    : data.failed
+      ? `None: the ${name} part failed.`
+      : data.profile?.error
+        ? `The profiling pass failed:\n\n\`\`\`\n${String(data.profile.error).slice(0, 1500)}\n\`\`\``
+        : `None: the ${name} part ran without its profiling pass (\`--no-profile\`).`;
+
+out.push(`### Door: one warm \`POST /jobs\`, by owner${measuredNote(door)}`, '');
+if (doorProfile?.cases?.length) {
+  const cases = doorProfile.cases;
+  const baton = doorCase('rest/baton-info') ?? cases[0];
+  out.push(
+    `In the door part's process, after the timing: the inspector's profiler sampling every ${doorProfile.intervalUs} µs while each case is called back to back for ${num(doorProfile.msPerCase / 1000, 1)} s (after 2,000 unprofiled calls). Each owner's µs a call = its share of the case's samples × the case's timed median above (unprofiled), so a column adds up to that median and the Baton column minus the floor's to the time over the floor.`,
+    '',
+  );
+  const owners = [...new Set(cases.flatMap((c) => c.owners.map((o) => o.owner)))]
+    .map((owner) => ({ owner, baton: partOf(baton, owner, baton.timedUs) }))
+    .sort((p, q) => q.baton - p.baton || p.owner.localeCompare(q.owner));
+  const shown = owners.slice(0, 14);
+  const perCall = (c, owner) => {
+    const value = partOf(c, owner, c.timedUs);
+    return value > 0 ? usCall(value) : '—';
+  };
+  out.push(
+    table(
+      ['owner', ...cases.map((c) => c.name.replace(/ \(.*\)$/, ''))],
+      [
+        ...shown.map(({ owner }) => [owner, ...cases.map((c) => perCall(c, owner))]),
+        ...(owners.length > shown.length
+          ? [
+              [
+                `${owners.length - shown.length} more owners`,
+                ...cases.map((c) =>
+                  usCall(
+                    owners
+                      .slice(shown.length)
+                      .reduce((sum, { owner }) => sum + partOf(c, owner, c.timedUs), 0),
+                  ),
+                ),
+              ],
+            ]
+          : []),
+        ['**all: the timed median**', ...cases.map((c) => `**${usCall(c.timedUs)}**`)],
+        [
+          'calls profiled (µs a call as profiled)',
+          ...cases.map((c) => `${num(c.calls)} (${usCall(c.profiledUsPerCall)})`),
+        ],
+      ],
+    ),
+    '',
+    `Top functions of ${baton.name} (self time):`,
+    '',
+    table(
+      ['function', 'owner', 'share', 'µs a call'],
+      baton.functions
+        .slice(0, 10)
+        .map((f) => [fnCell(f.fn), f.owner, pct(f.pct), usCall((f.ms / baton.busyMs) * baton.timedUs)]),
+    ),
+    '',
+  );
+} else {
+  out.push(profileAbsent(door, 'door'), '');
+}
+
+out.push(`### Cold start: import + first call, by owner${measuredNote(cold)}`, '');
+if (coldProfile?.bundles?.length) {
+  const bundlesProfiled = coldProfile.bundles;
+  const baton = bundlesProfiled.find((b) => b.id === 'baton') ?? bundlesProfiled[0];
+  const floor = bundlesProfiled.find((b) => b.floor) ?? bundlesProfiled[0];
+  out.push(
+    `After the timing, each bundle built again as above but with its source map beside it (the same code), then run in ${coldProfile.runs} fresh processes under \`node --cpu-prof\` (every ${coldProfile.intervalUs} µs), each importing it and calling the handler once, as timed above. Figures are ms of CPU a process as profiled (samples × interval, node's own start-up included); the timed whole process above also waits (spawn, I/O), which no profile sees.`,
+    '',
+  );
+  const rows = extraOver(baton, baton.profiledMsPerRun, floor, floor.profiledMsPerRun)
+    .filter((r) => r.a > 0 || r.b > 0)
+    .sort((p, q) => Math.max(q.a, q.b) - Math.max(p.a, p.b))
+    .slice(0, 15);
+  out.push(
+    table(
+      ['owner', ...bundlesProfiled.map((b) => b.id), 'Baton − floor'],
+      [
+        ...rows.map((r) => [
+          r.owner,
+          ...bundlesProfiled.map((b) => {
+            const value = partOf(b, r.owner, b.profiledMsPerRun);
+            return value > 0 ? ms(value) : '—';
+          }),
+          `${r.diff >= 0 ? '+' : ''}${ms(r.diff)}`,
+        ]),
+        [
+          '**all (ms of CPU a cold start)**',
+          ...bundlesProfiled.map((b) => `**${ms(b.profiledMsPerRun)}**`),
+          `**+${ms(baton.profiledMsPerRun - floor.profiledMsPerRun)}**`,
+        ],
+        ['timed whole process, for scale', ...bundlesProfiled.map((b) => ms(b.timedMs)), ''],
+      ],
+    ),
+    '',
+    'Top functions of the Baton bundle (self time):',
+    '',
+    table(
+      ['function', 'owner', 'share', 'ms a cold start'],
+      baton.functions.slice(0, 10).map((f) => [fnCell(f.fn), f.owner, pct(f.pct), ms(f.ms / baton.runs)]),
+    ),
+    '',
+  );
+} else {
+  out.push(profileAbsent(cold, 'cold-start'), '');
+}
+
+out.push(`### Local stack: CPU by thread and owner${measuredNote(local)}`, '');
+if (localProfile?.phases?.length) {
+  out.push(
+    `A \`baton dev\` of its own, started after the measurements under \`node --cpu-prof\` (every ${localProfile.intervalUs} µs); the local Lambda service hands the flag to its function threads, each writing its own profile. Driven through the phases below, each a window of time (the profiles are cut to it), then stopped with SIGINT so that every thread writes its profile: ${num(localProfile.files)} profiles, ${s(localProfile.durationMs)} in all. A function's threads are its execution environments; the main thread runs the emulators, the Lambda service and the local DynamoDB.`,
+    '',
+  );
+  for (const phase of localProfile.phases) {
+    const rate = phase.count / (phase.wallMs / 1000);
+    out.push(
+      `#### ${phase.title}`,
+      '',
+      `${num(phase.count)} ${phase.unit}s in ${s(phase.wallMs)} (${num(rate, rate < 100 ? 1 : 0)} a second, profiled); ${ms(phase.whole.busyMsPerUnit)} of CPU a ${phase.unit} in all threads.`,
+      '',
+      table(
+        ['thread', 'threads', `CPU a ${phase.unit}`, 'share', 'its top owners'],
+        phase.groups
+          .filter((g) => g.busyMs > 0)
+          .map((g) => [
+            g.counted === false ? `${g.group} (not serving this phase: not counted)` : g.group,
+            num(g.threads),
+            ms(g.busyMsPerUnit),
+            g.counted === false ? '—' : pct((100 * g.busyMs) / phase.whole.busyMs),
+            topOwners(g, 5),
+          ]),
+      ),
+      '',
+      table(
+        ['owner (all threads)', `CPU a ${phase.unit}`, 'share'],
+        phase.whole.owners
+          .slice(0, 12)
+          .map((o) => [o.owner, phase.count > 0 ? ms(o.ms / phase.count) : '—', pct(o.pct)]),
+      ),
+      '',
+      table(
+        ['top function (all threads)', 'owner', 'share'],
+        phase.whole.functions.slice(0, 10).map((f) => [fnCell(f.fn), f.owner, pct(f.pct)]),
+      ),
+      '',
+    );
+  }
+} else {
+  out.push(profileAbsent(local, 'local'), '');
+}
+
 if (suite) {
   out.push(`## \`pnpm test\`${measuredNote(suite)}`, '');
   out.push(
@@ -567,5 +818,7 @@ if (suite) {
 
 // No machine paths in the document: errors and commands name files relative to the repository.
 const text = out.join('\n').trim().replaceAll(`${root}/`, '').replaceAll(root, '.');
-writeFileSync(join(root, 'docs', 'benchmarks.md'), `${text}\n`);
-console.log('docs/benchmarks.md written.');
+const outAt = process.argv.indexOf('--out');
+const outFile = outAt >= 0 ? process.argv[outAt + 1] : join(root, 'docs', 'benchmarks.md');
+writeFileSync(outFile, `${text}\n`);
+console.log(`${outAt >= 0 ? outFile : 'docs/benchmarks.md'} written.`);

@@ -3,12 +3,15 @@
  * then writes docs/benchmarks.md from those files (scripts/bench/report.mjs). A part that fails is recorded as
  * failed, with its error, and the others still run; the exit code is 1 if any part failed.
  *
- *   pnpm bench                 door, cold-start, local (about 5–8 minutes on 2 cores)
+ *   pnpm bench                 door, cold-start, local (about 6–9 minutes on 2 cores, profiling included)
  *   pnpm bench --quick         fewer samples, to try it out (about 2 minutes)
  *   pnpm bench --only door     one part (repeatable: --only door --only local); the document keeps the
  *                              other parts' last results, each marked with when it was measured
  *   pnpm bench --with suite    also time `pnpm test` (opt-in: it takes minutes)
  *   pnpm bench --no-report     leave docs/benchmarks.md alone
+ *   pnpm bench --no-profile    skip each part's profiling pass (on by default: after a part's timed
+ *                              measurements, V8 CPU profiles of the same work, in .reports/bench/profiles/<part>/,
+ *                              summarized into the part's JSON and the document's "Where the time goes")
  *
  * Any other option is handed to every part, e.g. `pnpm bench --only local --idle-seconds 90 --jobs 2000` (see
  * each part's header for its options).
