@@ -78,7 +78,8 @@ export function createApiGatewayHandler(options: ApiGatewayHandlerOptions) {
     const v2 =
       typeof payload === 'object' && payload !== null && (payload as { version?: unknown }).version === '2.0';
     const budgetMs = budgetOf(payload, context);
-    return serveHttpEvent(
+    // Awaited here: an async function that returns a promise settles two microtask turns later.
+    return await serveHttpEvent(
       logger,
       context,
       () =>

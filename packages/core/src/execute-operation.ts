@@ -1,6 +1,12 @@
 import type { ValidationIssue } from './errors.js';
 import type { JobError, Json } from './job.js';
-import { type AbortCause, type AnyOperation, OperationAborted, OperationError } from './operation.js';
+import {
+  type AbortCause,
+  type AnyOperation,
+  OperationAborted,
+  type OperationContext,
+  OperationError,
+} from './operation.js';
 import { toValidationIssues } from './registry.js';
 
 /** How one execution of an operation ended, before a runner decides what that means for a job. */
@@ -95,6 +101,55 @@ const abortCauseOf = (controller: AbortController | LazyAbortController): AbortC
   return reason instanceof OperationAborted ? reason.abortCause : 'cancelled';
 };
 
+let SIGNAL: PropertyDescriptor;
+
+/**
+ * What an operation runs with: an object of the same own, enumerable keys, in the same order, as an object
+ * literal `{ resumeFrom, attempt, jobId, get signal() {…}, remainingTimeMs, progress, checkpoint }` — `signal`
+ * an own getter, read when the operation reads it (a LazyAbortController makes its signal only then). Made by
+ * this class because V8 makes an object literal with a getter at run time, ~0.3–0.6 µs a call, and every call
+ * of an operation makes one; here one shared getter is defined on each
+ * (docs/decisions/0012-a-fast-door-and-a-small-bundle.md). The functions are assigned to properties, not
+ * declared as `const`: a bundle built with `keepNames` (as Lambda bundles are) names every function so declared
+ * with an `Object.defineProperty` each time it is made. None of them reads `this`: an operation may destructure
+ * them.
+ */
+class RunContext implements OperationContext {
+  declare readonly resumeFrom: Json | undefined;
+  declare readonly attempt: number;
+  declare readonly jobId: string | undefined;
+  declare readonly signal: AbortSignal;
+  declare readonly remainingTimeMs: () => number;
+  declare readonly progress: (fraction: number, message?: string) => void;
+  declare readonly checkpoint: (state: Json) => void;
+  readonly #controller: AbortController | LazyAbortController;
+
+  static {
+    SIGNAL = {
+      get(this: RunContext) {
+        return this.#controller.signal;
+      },
+      enumerable: true,
+      configurable: true,
+    };
+  }
+
+  constructor(hooks: ExecutionHooks) {
+    this.#controller = hooks.controller;
+    const self = this as { -readonly [K in keyof OperationContext]: OperationContext[K] };
+    self.resumeFrom = hooks.resumeFrom;
+    self.attempt = hooks.attempt;
+    self.jobId = hooks.jobId;
+    Object.defineProperty(this, 'signal', SIGNAL);
+    self.remainingTimeMs = hooks.remainingTimeMs;
+    self.progress = (fraction, message) => {
+      if (!Number.isFinite(fraction)) return;
+      hooks.onProgress(Math.min(1, Math.max(0, fraction)), message);
+    };
+    self.checkpoint = (state) => hooks.onCheckpoint(structuredClone(state));
+  }
+}
+
 /**
  * Runs an operation with a context, and settles when it returns, throws, or — after its signal is aborted
  * — when it stops or its grace runs out. A value returned after an abort still counts: finished work is
@@ -106,37 +161,32 @@ export async function executeOperation(
   hooks: ExecutionHooks,
 ): Promise<Execution> {
   const { controller } = hooks;
-  const run = (async () =>
-    operation.run(input, {
-      resumeFrom: hooks.resumeFrom,
-      attempt: hooks.attempt,
-      jobId: hooks.jobId,
-      // Read when the operation reads it: a LazyAbortController makes its signal only then.
-      get signal() {
-        return controller.signal;
-      },
-      remainingTimeMs: hooks.remainingTimeMs,
-      progress: (fraction, message) => {
-        if (!Number.isFinite(fraction)) return;
-        hooks.onProgress(Math.min(1, Math.max(0, fraction)), message);
-      },
-      checkpoint: (state) => hooks.onCheckpoint(structuredClone(state)),
-    }))();
+  const context = new RunContext(hooks);
+  // An operation that throws before it returns a promise rejects, as an async function would.
+  let run: Promise<unknown>;
+  try {
+    run = Promise.resolve(operation.run(input, context));
+  } catch (error) {
+    run = Promise.reject(error);
+  }
 
   // One promise settles with the run, or — once the signal is aborted and the grace has passed — without it.
-  let cancelGrace: (() => void) | undefined;
-  let onAbort: (() => void) | undefined;
+  const grace: { cancel: (() => void) | undefined; start(): void; abandon(): void } = {
+    cancel: undefined,
+    start() {
+      grace.cancel = hooks.schedule(grace.abandon, hooks.graceMs);
+    },
+    abandon() {},
+  };
   const settledOrAbandoned = new Promise<{ value: unknown } | { error: unknown } | 'abandoned'>((resolve) => {
     run.then(
       (value) => resolve({ value }),
       (error: unknown) => resolve({ error }),
     );
-    onAbort = () => {
-      cancelGrace = hooks.schedule(() => resolve('abandoned'), hooks.graceMs);
-    };
-    if (abortCauseOf(controller) !== undefined) onAbort();
-    else if (controller instanceof LazyAbortController) controller.onAbort = onAbort;
-    else controller.signal.addEventListener('abort', onAbort, { once: true });
+    grace.abandon = () => resolve('abandoned');
+    if (abortCauseOf(controller) !== undefined) grace.start();
+    else if (controller instanceof LazyAbortController) controller.onAbort = grace.start;
+    else controller.signal.addEventListener('abort', grace.start, { once: true });
   });
 
   try {
@@ -166,8 +216,8 @@ export async function executeOperation(
     }
     return { kind: 'returned', output: (parsed.data ?? null) as Json };
   } finally {
-    cancelGrace?.();
+    grace.cancel?.();
     if (controller instanceof LazyAbortController) controller.onAbort = undefined;
-    else if (onAbort) controller.signal.removeEventListener('abort', onAbort);
+    else controller.signal.removeEventListener('abort', grace.start);
   }
 }

@@ -10,17 +10,15 @@ import {
   Unauthenticated,
   ValidationError,
 } from '@baton/core';
-import { operationFailedProblem, type Problem, toProblem } from '@baton/http';
+import {
+  createInvokeLine,
+  operationFailedProblem,
+  type Problem,
+  parseOperationRequest,
+  toProblem,
+} from '@baton/http';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-
-const RunRequest = z.strictObject({
-  operation: z.string().min(1).max(128),
-  input: z.unknown().optional(),
-  meta: z
-    .strictObject({ async: z.boolean().optional(), clientRequestId: z.string().min(1).max(128).optional() })
-    .optional(),
-});
 
 /** Job actions are versioned, so their shapes can change without breaking callers that pinned `v: 1`. */
 const ActionRequest = z.discriminatedUnion('action', [
@@ -111,7 +109,7 @@ export function createDirectInvokeHandler(options: DirectInvokeHandlerOptions) {
           return { operations: deps.registry.describe() };
       }
     }
-    const parsed = RunRequest.safeParse(event);
+    const parsed = parseOperationRequest(event);
     if (!parsed.success)
       throw toValidationError(parsed.error, '{ operation, input, meta?: { async?, clientRequestId? } }');
     const { operation, input, meta } = parsed.data;
@@ -127,17 +125,31 @@ export function createDirectInvokeHandler(options: DirectInvokeHandlerOptions) {
     return toResponse(outcome, context);
   }
 
+  // The Logger is given a request's Lambda context only when it writes a line about that request (an error, a
+  // refusal), and on the first request, when it counts its cold start; the answered request's line is written
+  // by hand, as the HTTP doors' access line is (docs/decisions/0012-a-fast-door-and-a-small-bundle.md).
+  const writeInvokeLine = createInvokeLine(logger);
+  let loggerContext: Context | undefined;
+  const requestLogger = (context: Context) => {
+    if (loggerContext !== context) {
+      loggerContext = context;
+      logger.resetKeys();
+      logger.addContext(context);
+    }
+    return logger;
+  };
+
   return async function handleDirectInvoke(event: unknown, context: Context): Promise<DirectInvokeResponse> {
-    logger.resetKeys();
-    logger.addContext(context);
+    if (loggerContext === undefined) requestLogger(context);
     try {
       const response = await handle(event, context);
-      logger.info('Invoke request', { status: (response as { status?: unknown }).status });
+      writeInvokeLine(context, (response as { status?: unknown }).status);
       return response;
     } catch (error) {
       const problem = toProblem(error, context.awsRequestId);
-      if (problem.status >= 500) logger.error('Unexpected error', error as Error);
-      else logger.info('Invoke request refused', { status: problem.status, type: problem.type });
+      if (problem.status >= 500) requestLogger(context).error('Unexpected error', error as Error);
+      else
+        requestLogger(context).info('Invoke request refused', { status: problem.status, type: problem.type });
       return problem;
     }
   };

@@ -31,6 +31,7 @@ export function createFunctionUrlHandler(options: FunctionUrlHandlerOptions) {
     context: Context,
   ): Promise<APIGatewayProxyResult> {
     const budgetMs = Math.max(0, context.getRemainingTimeInMillis() - marginMs);
-    return serveHttpEvent(logger, context, () => fromV2Event(event, budgetMs), api);
+    // Awaited here: an async function that returns a promise settles two microtask turns later.
+    return await serveHttpEvent(logger, context, () => fromV2Event(event, budgetMs), api);
   };
 }

@@ -13,7 +13,8 @@ import {
   Unauthenticated,
   ValidationError,
 } from '@baton/core';
-import * as z from 'zod';
+import type * as z from 'zod';
+import { parseOperationRequest } from './operation-request.js';
 import { parsePrefer } from './prefer.js';
 import {
   doorProblem,
@@ -59,17 +60,6 @@ export interface HttpApiOptions {
   readonly onUnexpectedError?: (error: unknown) => void;
 }
 
-const OperationRequestBody = z.strictObject({
-  operation: z.string().min(1).max(128),
-  input: z.unknown().optional(),
-  meta: z
-    .strictObject({
-      async: z.boolean().optional(),
-      clientRequestId: z.string().min(1).max(128).optional(),
-    })
-    .optional(),
-});
-
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const RETRY_AFTER_SECONDS = '2';
 
@@ -99,7 +89,9 @@ export function createHttpApi(options: HttpApiOptions): (request: HttpRequest) =
       method: 'POST',
       pattern: /^\/jobs$/,
       handle: async (request) => {
-        const size = Buffer.byteLength(request.body ?? '', 'utf8');
+        const text = request.body ?? '';
+        // A UTF-16 code unit is at most 3 bytes of UTF-8: most bodies are plainly under the limit, uncounted.
+        const size = text.length * 3 <= maxBodyBytes ? 0 : Buffer.byteLength(text, 'utf8');
         if (size > maxBodyBytes) {
           return problemResponse(
             doorProblem(
@@ -113,7 +105,7 @@ export function createHttpApi(options: HttpApiOptions): (request: HttpRequest) =
         }
         const body = parseJsonBody(request);
         if ('problem' in body) return problemResponse(body.problem);
-        const parsed = OperationRequestBody.safeParse(body.value);
+        const parsed = parseOperationRequest(body.value);
         if (!parsed.success) throw validationError(parsed.error);
         const { operation, input, meta } = parsed.data;
 
@@ -372,10 +364,13 @@ function validationError(error: z.ZodError): ValidationError {
   );
 }
 
-function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+function json(statusCode: number, body: unknown, headers?: Record<string, string>): HttpResponse {
   return {
     statusCode,
-    headers: { 'content-type': JSON_CONTENT_TYPE, ...headers },
+    headers:
+      headers === undefined
+        ? { 'content-type': JSON_CONTENT_TYPE }
+        : { 'content-type': JSON_CONTENT_TYPE, ...headers },
     body: JSON.stringify(body),
   };
 }

@@ -1,3 +1,4 @@
+export { createInvokeLine } from './access-line.js';
 export { createHttpApi, type HttpApiOptions, type HttpRequest, type HttpResponse } from './http-api.js';
 export {
   fromRestEvent,
@@ -7,6 +8,7 @@ export {
   ownerOfIamArn,
   toProxyResult,
 } from './lambda-events.js';
+export { parseOperationRequest } from './operation-request.js';
 export { type Preferences, parsePrefer } from './prefer.js';
 export {
   doorProblem,

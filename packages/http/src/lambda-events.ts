@@ -102,9 +102,38 @@ export class NotAnHttpEvent extends Error {
   }
 }
 
-function lowerCaseKeys(headers: Record<string, string> | null | undefined): Record<string, string> {
+/**
+ * Header names as `toLowerCase` makes them, remembered: the same few dozen names come in every request, and
+ * lower-casing a dozen of them anew each time cost more than the rest of the event's translation. Bounded, so
+ * that clients sending ever new names cannot grow it without end.
+ */
+const lowerNames = new Map<string, string>();
+const LOWER_NAMES_MAX = 1_000;
+
+function lowerCaseName(name: string): string {
+  let lower = lowerNames.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (lowerNames.size < LOWER_NAMES_MAX) lowerNames.set(name, lower);
+  }
+  return lower;
+}
+
+/**
+ * `z.record(z.string(), z.string())`'s check of the headers and the headers by lower-cased name, in one pass:
+ * undefined when they are not an object of strings. Headers already named in lower case — every HTTP API and
+ * Function URL event's, as the service lower-cases them — are used as they are, not copied.
+ */
+function lowerCaseHeaders(headers: unknown): Record<string, string> | undefined {
+  if (!isPlainObject(headers)) return undefined;
+  let lowerCaseAlready = true;
+  for (const name in headers) {
+    if (typeof headers[name] !== 'string') return undefined;
+    if (lowerCaseAlready && lowerCaseName(name) !== name) lowerCaseAlready = false;
+  }
+  if (lowerCaseAlready) return headers as Record<string, string>;
   const lower: Record<string, string> = {};
-  for (const name in headers) lower[name.toLowerCase()] = headers[name] as string;
+  for (const name in headers) lower[lowerCaseName(name)] = headers[name] as string;
   return lower;
 }
 
@@ -170,7 +199,8 @@ export function fromRestEvent(event: APIGatewayProxyEvent, budgetMs: number): Ht
     event as unknown as Fields;
   check.field('httpMethod', isString(httpMethod) && METHODS.has(httpMethod), 'an HTTP method (GET, POST, …)');
   check.field('path', isString(path), 'a string');
-  check.field('headers', isNullish(headers) || isStringRecord(headers), 'an object of strings, or null');
+  const lower = isNullish(headers) ? {} : lowerCaseHeaders(headers);
+  check.field('headers', lower !== undefined, 'an object of strings, or null');
   check.field(
     'queryStringParameters',
     queryStringParameters === null || isStringRecord(queryStringParameters),
@@ -197,18 +227,19 @@ export function fromRestEvent(event: APIGatewayProxyEvent, budgetMs: number): Ht
     owner ??= authorizerOwner;
   }
   check.done();
+  // Checked: an object of strings.
+  const headersByName = lower as Record<string, string>;
   const context = requestContext as { stage: string; requestId: string };
-  const lower = lowerCaseKeys(headers as Record<string, string> | null | undefined);
   return {
     method: httpMethod as string,
     path: path as string,
     basePath: context.stage === '$default' ? '' : `/${context.stage}`,
-    headers: lower,
+    headers: headersByName,
     query: (queryStringParameters as Record<string, string> | null) ?? {},
     body: decodeBody(body as string | null, isBase64Encoded as boolean),
     owner,
     requestId: context.requestId,
-    correlationId: correlationIdOf(lower, context.requestId),
+    correlationId: correlationIdOf(headersByName, context.requestId),
     budgetMs,
   };
 }
@@ -222,7 +253,8 @@ export function fromV2Event(event: APIGatewayProxyEventV2, budgetMs: number): Ht
   check.field('version', version === '2.0', "'2.0'");
   check.field('rawPath', isString(rawPath), 'a string');
   check.field('rawQueryString', isString(rawQueryString), 'a string');
-  check.field('headers', isStringRecord(headers), 'an object of strings');
+  const lower = lowerCaseHeaders(headers);
+  check.field('headers', lower !== undefined, 'an object of strings');
   check.field('body', isNullish(body) || isString(body), 'a string, null or none');
   check.field('isBase64Encoded', typeof isBase64Encoded === 'boolean', 'a boolean');
   let owner: string | undefined;
@@ -239,8 +271,9 @@ export function fromV2Event(event: APIGatewayProxyEventV2, budgetMs: number): Ht
     owner = v2AuthorizerOwner(check, context.authorizer);
   }
   check.done();
+  // Checked: an object of strings.
+  const headersByName = lower as Record<string, string>;
   const context = requestContext as { stage: string; requestId: string; http: { method: string } };
-  const lower = lowerCaseKeys(headers as Record<string, string>);
   const basePath = context.stage === '$default' ? '' : `/${context.stage}`;
   const fullPath = rawPath as string;
   // An HTTP API stage other than $default is part of rawPath; routes are matched without it.
@@ -249,12 +282,12 @@ export function fromV2Event(event: APIGatewayProxyEventV2, budgetMs: number): Ht
     method: context.http.method,
     path,
     basePath,
-    headers: lower,
+    headers: headersByName,
     query: rawQueryString === '' ? {} : Object.fromEntries(new URLSearchParams(rawQueryString as string)),
     body: decodeBody(body as string | null | undefined, isBase64Encoded as boolean),
     owner,
     requestId: context.requestId,
-    correlationId: correlationIdOf(lower, context.requestId),
+    correlationId: correlationIdOf(headersByName, context.requestId),
     budgetMs,
   };
 }

@@ -5,11 +5,17 @@ import type { HttpRequest, HttpResponse } from './http-api.js';
 import { NotAnHttpEvent, toProxyResult } from './lambda-events.js';
 import { doorProblem, PROBLEM_CONTENT_TYPE, type Problem, toProblem } from './problem.js';
 
-/** Each logger's access line writer, made on its first request. */
-const accessLines = new WeakMap<Logger, ReturnType<typeof createAccessLine>>();
+/** What the doors keep per logger: its access line writer, and the request it is serving. */
+interface LoggerState {
+  /** Made on the logger's first answered request. */
+  accessLine: ReturnType<typeof createAccessLine> | undefined;
+  context: Context | undefined;
+  correlationId: string | undefined;
+  /** Whether the Logger has been given this request's Lambda context and correlation id. */
+  prepared: boolean;
+}
 
-/** The request a logger is serving whose Lambda context and correlation id it has not been given yet. */
-const unprepared = new WeakMap<Logger, { context: Context; correlationId: string | undefined }>();
+const states = new WeakMap<Logger, LoggerState>();
 
 /**
  * The logger, given the Lambda context and correlation id of the request it is serving, for a line about that
@@ -18,12 +24,12 @@ const unprepared = new WeakMap<Logger, { context: Context; correlationId: string
  * requests write no other line (docs/decisions/0012-a-fast-door-and-a-small-bundle.md).
  */
 export function requestLogger(logger: Logger): Logger {
-  const request = unprepared.get(logger);
-  if (request !== undefined) {
-    unprepared.delete(logger);
+  const state = states.get(logger);
+  if (state !== undefined && !state.prepared && state.context !== undefined) {
+    state.prepared = true;
     logger.resetKeys();
-    logger.addContext(request.context);
-    if (request.correlationId) logger.setCorrelationId(request.correlationId);
+    logger.addContext(state.context);
+    if (state.correlationId) logger.setCorrelationId(state.correlationId);
   }
   return logger;
 }
@@ -40,13 +46,16 @@ export async function serveHttpEvent(
   api: (request: HttpRequest) => Promise<HttpResponse>,
 ): Promise<APIGatewayProxyResult> {
   const started = Date.now();
-  const pending: { context: Context; correlationId: string | undefined } = {
-    context,
-    correlationId: undefined,
-  };
-  unprepared.set(logger, pending);
+  let state = states.get(logger);
+  if (state === undefined) {
+    state = { accessLine: undefined, context, correlationId: undefined, prepared: false };
+    states.set(logger, state);
+  }
+  state.context = context;
+  state.correlationId = undefined;
+  state.prepared = false;
   // The first request gives the Logger its context at once: that is when the Logger counts its cold start.
-  if (!accessLines.has(logger)) requestLogger(logger);
+  if (state.accessLine === undefined) requestLogger(logger);
   let request: HttpRequest;
   try {
     request = translate();
@@ -56,8 +65,8 @@ export async function serveHttpEvent(
     const problem = doorProblem('bad-event', 'Not an HTTP event', 400, error.message, context.awsRequestId);
     return problemResult(problem);
   }
-  pending.correlationId = request.correlationId;
-  if (request.correlationId && !unprepared.has(logger)) logger.setCorrelationId(request.correlationId);
+  state.correlationId = request.correlationId;
+  if (request.correlationId && state.prepared) logger.setCorrelationId(request.correlationId);
   let response: HttpResponse;
   try {
     response = await api(request);
@@ -65,12 +74,8 @@ export async function serveHttpEvent(
     // The shared API answers its own errors; this is for an api function that does not.
     return unexpected(logger, `${request.basePath}${request.path}#${request.requestId}`, error);
   }
-  let accessLine = accessLines.get(logger);
-  if (accessLine === undefined) {
-    accessLine = createAccessLine(logger);
-    accessLines.set(logger, accessLine);
-  }
-  accessLine(context, request.correlationId, {
+  state.accessLine ??= createAccessLine(logger);
+  state.accessLine(context, request.correlationId, {
     method: request.method,
     path: request.path,
     status: response.statusCode,

@@ -63,27 +63,32 @@ export async function runInline(
     () => controller.abort(new OperationAborted('handoff')),
     Math.max(0, stopAt - startedAt),
   );
-  const onCallerAbort = () => controller.abort(new OperationAborted('deadline'));
-  options.signal?.addEventListener('abort', onCallerAbort, { once: true });
-  if (options.signal?.aborted) onCallerAbort();
+  const callerSignal = options.signal;
+  const onCallerAbort = callerSignal === undefined ? undefined : abortOnCallerAbort(controller, callerSignal);
 
   let checkpoint: Json | undefined;
   let progress: JobProgress | undefined;
   try {
+    // Methods, not arrow functions in properties: see executeOperation (no `Object.defineProperty` per call
+    // under `keepNames`). None of them reads `this`.
     const execution = await executeOperation(operation, input, {
       resumeFrom: undefined,
       attempt: 1,
       jobId: options.requestId,
-      remainingTimeMs: () => Math.max(0, stopAt - deps.clock.now()),
-      onProgress: (fraction, message) => {
+      remainingTimeMs() {
+        return Math.max(0, stopAt - deps.clock.now());
+      },
+      onProgress(fraction, message) {
         progress = { fraction, ...(message !== undefined && { message }) };
       },
-      onCheckpoint: (state) => {
+      onCheckpoint(state) {
         checkpoint = state;
       },
       controller,
       graceMs,
-      schedule: (callback, ms) => deps.clock.schedule(callback, ms),
+      schedule(callback, ms) {
+        return deps.clock.schedule(callback, ms);
+      },
     });
     switch (execution.kind) {
       case 'returned':
@@ -101,6 +106,14 @@ export async function runInline(
     }
   } finally {
     cancelHandoff();
-    options.signal?.removeEventListener('abort', onCallerAbort);
+    if (onCallerAbort !== undefined) callerSignal?.removeEventListener('abort', onCallerAbort);
   }
+}
+
+/** Aborts the run when the caller's signal aborts (or already has); the listener, to remove afterwards. */
+function abortOnCallerAbort(controller: LazyAbortController, signal: AbortSignal): () => void {
+  const onCallerAbort = () => controller.abort(new OperationAborted('deadline'));
+  signal.addEventListener('abort', onCallerAbort, { once: true });
+  if (signal.aborted) onCallerAbort();
+  return onCallerAbort;
 }

@@ -59,8 +59,9 @@ export async function serveRequest(deps: ServeRequestDeps, request: OperationReq
     const { job, created } = await submitJob(deps, request);
     return { kind: 'accepted', job, reason: 'async', created };
   }
-  if (request.clientRequestId === undefined) return serveUnrecorded(deps, request);
-  return serveRecorded(deps, { ...request, clientRequestId: request.clientRequestId });
+  // Awaited here: an async function that returns a promise settles two microtask turns later.
+  if (request.clientRequestId === undefined) return await serveUnrecorded(deps, request);
+  return await serveRecorded(deps, { ...request, clientRequestId: request.clientRequestId });
 }
 
 async function serveUnrecorded(deps: ServeRequestDeps, request: OperationRequest): Promise<ServeOutcome> {

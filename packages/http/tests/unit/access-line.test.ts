@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { fakeLambdaContext } from '@baton/core/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createAccessLine } from '../../src/access-line.js';
+import { createAccessLine, createInvokeLine } from '../../src/access-line.js';
 
 /** Every line written to stdout while `write` runs, parsed. */
 function linesOf(write: () => void): Record<string, unknown>[] {
@@ -93,5 +93,47 @@ describe('the access line', () => {
     expect(
       linesOf(() => createAccessLine(new Logger({ logLevel: 'SILENT' }))(context, 'c', fields)),
     ).toHaveLength(0);
+  });
+
+  it('for a direct invoke, is the line the Logger prints after resetKeys and addContext, status or none', () => {
+    vi.stubEnv('AWS_LAMBDA_INITIALIZATION_TYPE', 'on-demand');
+    vi.stubEnv('_X_AMZN_TRACE_ID', 'Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1');
+    const options = { serviceName: 'invoker', persistentKeys: { team: 'blue', note: 'a "quoted" \\ line' } };
+    const theirs = new Logger(options);
+    const ours = createInvokeLine(new Logger(options));
+    const statuses = ['succeeded', undefined, 'queued'];
+    for (const [index, status] of statuses.entries()) {
+      const context = fakeLambdaContext('invoke');
+      const [expected] = linesOf(() => {
+        theirs.resetKeys();
+        theirs.addContext(context);
+        theirs.info('Invoke request', { status });
+      });
+      const [actual] = linesOf(() => ours(context, status));
+      expect(actual && withoutTimestamp(actual)).toEqual(expected && withoutTimestamp(expected));
+      expect(Object.keys(actual ?? {})).toEqual(Object.keys(expected ?? {}));
+      expect(actual?.cold_start).toBe(index === 0);
+    }
+    expect(
+      linesOf(() => createInvokeLine(new Logger({ logLevel: 'WARN' }))(fakeLambdaContext('i'), 'x')),
+    ).toEqual([]);
+  });
+
+  it('has the timestamp the Logger would give it, to the millisecond', () => {
+    const context = fakeLambdaContext('api');
+    for (const now of [
+      Date.UTC(2026, 0, 1, 0, 0, 0, 0),
+      Date.UTC(2026, 0, 1, 0, 0, 0, 7),
+      Date.UTC(2026, 11, 31, 23, 59, 59, 999),
+      Date.UTC(2026, 5, 1, 12, 0, 1, 42),
+    ]) {
+      vi.useFakeTimers({ now, toFake: ['Date'] });
+      try {
+        const [line] = linesOf(() => createAccessLine(new Logger())(context, undefined, fields));
+        expect(line?.timestamp).toBe(new Date(now).toISOString());
+      } finally {
+        vi.useRealTimers();
+      }
+    }
   });
 });
