@@ -17,6 +17,15 @@ function portNumber(value: string): number {
   return port;
 }
 
+/** Seconds, as `--environment-ttl` takes them: 0 or more, fractions allowed. */
+function seconds(value: string): number {
+  const parsed = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(parsed)) {
+    throw new InvalidArgumentError('a number of seconds, 0 or more (e.g. 300, or 0.5).');
+  }
+  return parsed;
+}
+
 /**
  * The `baton` command line: `baton dev` and `baton init`. Resolves with the exit code — 0 ok, 1 failed, 2 called
  * wrongly (Baton's CLI convention) — and never calls process.exit itself, so tests can run it in-process.
@@ -78,6 +87,15 @@ export async function runCli(argvWithDebug: readonly string[], io: CliIo): Promi
       'put before every name, as a deployment prefix would (dev → dev-<service>-…)',
     )
     .option('--quiet', "leave out the functions' logs and the doors' access logs", false)
+    .addOption(
+      new Option(
+        '--environment-ttl <seconds>',
+        "end a function's execution environment left idle this long (its next call is a cold start); 0 = as soon as it is idle",
+      )
+        .env('BATON_ENVIRONMENT_TTL')
+        .default(300)
+        .argParser(seconds),
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  baton dev\n  baton dev --port 4000 --quiet\n  baton dev --config services/reports/baton.config.ts --data-dir /tmp/reports',
@@ -91,6 +109,7 @@ export async function runCli(argvWithDebug: readonly string[], io: CliIo): Promi
           dataDir: options.dataDir,
           quiet: options.quiet,
           prefix: options.prefix,
+          environmentTtlSeconds: options.environmentTtl,
         },
         io,
       );

@@ -21,6 +21,11 @@ export interface DevOptions {
   readonly quiet: boolean;
   /** Put before every resource name, as a deployment's prefix would. */
   readonly prefix?: string | undefined;
+  /**
+   * How long a function's execution environment may stay idle before it is ended (its next invocation is then a
+   * cold start), as Lambda ends idle environments; default: the local service's (5 minutes).
+   */
+  readonly environmentTtlSeconds?: number | undefined;
 }
 
 export interface DevIo {
@@ -74,6 +79,9 @@ export async function dev(options: DevOptions, io: DevIo): Promise<number> {
     logs: options.quiet ? 'quiet' : 'forward',
     defaultCaller: local.LOCAL_CALLER,
     reloadOnChange: true,
+    ...(options.environmentTtlSeconds !== undefined && {
+      idleEnvironmentTtlMs: options.environmentTtlSeconds * 1000,
+    }),
     ...(credentials && { credentials }),
     ...(options.prefix !== undefined && { prefix: options.prefix }),
   };

@@ -19,6 +19,7 @@ import type {
   ServiceMessage,
 } from './environment-protocol.js';
 import { toFunctionErrorPayload } from './errors.js';
+import { createLazySourceMaps } from './lazy-source-maps.js';
 
 type Handler = (event: unknown, context: Context, callback: Callback) => unknown;
 type Callback = (error?: unknown, result?: unknown) => void;
@@ -63,7 +64,19 @@ function captureConsole(): void {
   }
 }
 
-async function loadHandler(): Promise<Handler> {
+/**
+ * Stack traces point at the function's original sources (its bundle's source map), as with Node's
+ * `--enable-source-maps`, but a map is read only when a stack trace first needs it (see lazy-source-maps.ts).
+ */
+function mapStackTraces(): { stamp: (file: string) => void } {
+  const nodeDefault = Error.prepareStackTrace;
+  const sourceMaps = createLazySourceMaps(nodeDefault ?? ((error) => Error.prototype.toString.call(error)));
+  Error.prepareStackTrace = sourceMaps.prepareStackTrace;
+  return sourceMaps;
+}
+
+async function loadHandler(sourceMaps: { stamp: (file: string) => void }): Promise<Handler> {
+  sourceMaps.stamp(data.bundleFile);
   const module = (await import(pathToFileURL(data.bundleFile).href)) as Record<string, unknown>;
   const handler = module[data.handlerExport];
   if (typeof handler !== 'function') {
@@ -154,9 +167,7 @@ function reportFatalErrors(): void {
 async function serve(): Promise<void> {
   captureConsole();
   reportFatalErrors();
-  // Stack traces point at the TypeScript sources when the bundle has a source map.
-  process.setSourceMapsEnabled(true);
-  const loading = loadHandler();
+  const loading = loadHandler(mapStackTraces());
   // Listening first keeps the worker alive whatever happens next: after an init error it must wait for the
   // service to end it, or its exit could overtake the init-error message.
   port?.on('message', (message: ServiceMessage) => {

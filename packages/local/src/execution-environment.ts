@@ -15,6 +15,15 @@ const PROFILER_FLAGS = process.execArgv.filter((flag) =>
   /^--(cpu|heap)-prof(-(dir|interval)=.+)?$/.test(flag),
 );
 
+/**
+ * The young generation of an environment's heap (where new objects start, collected by quick scavenges): 3 MB,
+ * two 1 MB semi-spaces and as much again for new large objects. Left to V8, the new space of a busy environment
+ * grew to 16–32 MB and stayed there (measured after 10,000 jobs of the example; 1.4–2 MB with this cap), for
+ * about 8% more CPU in quick requests (more scavenges) and no difference in jobs per second. It counts against
+ * the environment's memory as Lambda counts the whole sandbox; `memoryMb` remains the old generation's limit.
+ */
+const YOUNG_GENERATION_MB = 3;
+
 export interface EnvironmentInvocation {
   requestId: string;
   /** The event as JSON text. */
@@ -115,7 +124,10 @@ export class ExecutionEnvironment {
       // The service's own flags (a test runner's loaders, inspectors) are not the function's business; its
       // profiler flags are, so that `node --cpu-prof` (or --heap-prof) on the service profiles its functions too.
       execArgv: PROFILER_FLAGS,
-      resourceLimits: { maxOldGenerationSizeMb: this.fn.memoryMb },
+      resourceLimits: {
+        maxOldGenerationSizeMb: this.fn.memoryMb,
+        maxYoungGenerationSizeMb: YOUNG_GENERATION_MB,
+      },
     });
     const initTimer = setTimeout(() => {
       this.resolveReady({

@@ -1,21 +1,23 @@
 import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { groupEnded, signalGroup, startBaton, stopAllGroups } from '../support/processes.js';
 
 const fixture = new URL('../fixtures/two-doors/', import.meta.url).pathname;
 const cliNodeModules = new URL('../../node_modules/', import.meta.url).pathname;
-let projectDir = '';
+const projectDirs: string[] = [];
 
 afterAll(async () => {
   await stopAllGroups();
-  if (projectDir) await rm(projectDir, { recursive: true, force: true });
+  await Promise.all(projectDirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
 /** A copy of the fixture project, so that the test can edit its sources; its packages are this package's. */
 async function copyOfFixture(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'baton-cli-dev-'));
+  projectDirs.push(dir);
   await cp(fixture, dir, { recursive: true });
   await symlink(cliNodeModules, join(dir, 'node_modules'), 'dir');
   return dir;
@@ -51,7 +53,7 @@ async function greetByInvoke(endpoints: Endpoints, name: string) {
 
 describe('baton dev', () => {
   it('serves the doors of a definition, picks up a source change on the next call, and stops cleanly on Ctrl-C', async () => {
-    projectDir = await copyOfFixture();
+    const projectDir = await copyOfFixture();
     const baton = startBaton(['dev', '--port', '0', '--quiet'], { cwd: projectDir });
     const banner = await baton.waitFor('Ctrl-C stops.');
 
@@ -95,5 +97,31 @@ describe('baton dev', () => {
     expect(await baton.exited).toBe(0);
     expect(baton.output()).toContain('Stopped.');
     expect(await groupEnded(baton.pid)).toBe(true);
+  }, 120_000);
+
+  it('ends an execution environment left idle for --environment-ttl seconds: the next call is a cold start', async () => {
+    const projectDir = await copyOfFixture();
+    const baton = startBaton(['dev', '--port', '0', '--environment-ttl', '1'], { cwd: projectDir });
+    await baton.waitFor('Ctrl-C stops.');
+    const endpoints = JSON.parse(
+      await readFile(join(projectDir, '.baton/endpoints.json'), 'utf8'),
+    ) as Endpoints;
+    // The function's REPORT lines; an environment's first one carries its Init Duration.
+    const reports = () => baton.output().match(/\[cli-fixture-api\] REPORT RequestId: [^\n]*/g) ?? [];
+    const reported = async (count: number) => {
+      for (let waited = 0; reports().length < count && waited < 10_000; waited += 50) await sleep(50);
+      return reports().map((line) => line.includes('Init Duration'));
+    };
+
+    await greetOverHttp(endpoints, 'Ada');
+    await greetOverHttp(endpoints, 'Grace'); // within the TTL: the warm environment serves it
+    expect(await reported(2)).toEqual([true, false]);
+
+    await sleep(2_500); // past the TTL: the environment has been ended
+    await greetOverHttp(endpoints, 'Edsger');
+    expect(await reported(3)).toEqual([true, false, true]);
+
+    signalGroup(baton.pid, 'SIGINT');
+    expect(await baton.exited).toBe(0);
   }, 120_000);
 });

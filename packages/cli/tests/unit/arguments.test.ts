@@ -12,6 +12,10 @@ describe('baton arguments', () => {
     expect(devHelp.code).toBe(0);
     expect(devHelp.stdout).toContain('--data-dir <dir>');
     expect(devHelp.stdout.replace(/\s+/g, ' ')).toContain('env: BATON_PORT');
+    expect(devHelp.stdout.replace(/\s+/g, ' ')).toContain(
+      "--environment-ttl <seconds> end a function's execution environment left idle this long",
+    );
+    expect(devHelp.stdout.replace(/\s+/g, ' ')).toContain('(default: 300, env: BATON_ENVIRONMENT_TTL)');
     const version = await baton(['--version']);
     expect(version).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
   });
@@ -23,6 +27,12 @@ describe('baton arguments', () => {
     ],
     [['dev', '--port', '65535'], /argument '65535' is invalid/],
     [['dev', '--port', '-1'], /argument '-1' is invalid/],
+    [
+      ['dev', '--environment-ttl', 'soon'],
+      /option '--environment-ttl <seconds>' argument 'soon' is invalid\. a number of seconds, 0 or more/,
+    ],
+    [['dev', '--environment-ttl', '-1'], /argument '-1' is invalid/],
+    [['dev', '--environment-ttl', '1e3'], /argument '1e3' is invalid/],
     [['dev', '--no-such-flag'], /unknown option '--no-such-flag'/],
     [['dev', 'extra'], /too many arguments for 'dev'/],
     [['deploy'], /unknown command 'deploy'/],
