@@ -67,6 +67,8 @@ const INVOKES = option('--invokes', quick ? 100 : 500);
 const JOBS = option('--jobs', quick ? 100 : 10_000);
 const JOBS_CAP_MS = option('--jobs-cap-seconds', quick ? 30 : 120) * 1000;
 const IDLE_SECONDS = option('--idle-seconds', quick ? 5 : 30);
+/** `baton dev --environment-ttl`: shorter than the idle wait, so that the memory after it shows reaping. */
+const ENVIRONMENT_TTL_SECONDS = option('--environment-ttl', Math.max(1, IDLE_SECONDS - 10));
 // The profiling pass, after the measurements, on an instance of its own (`--no-profile`: none).
 const PROFILE = !args.includes('--no-profile');
 const PROFILE_LOAD_SECONDS = option('--profile-load-seconds', quick ? 2 : 5);
@@ -182,7 +184,12 @@ function startBaton(how, base, dataDir, nodeArgs = []) {
   const startedAt = nowMs();
   const child = spawn(command, commandArgs, {
     cwd,
-    env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+    env: {
+      ...process.env,
+      FORCE_COLOR: '0',
+      NO_COLOR: '1',
+      BATON_ENVIRONMENT_TTL: String(ENVIRONMENT_TTL_SECONDS),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // its own process group: stopped as a whole, as Ctrl-C does
   });
@@ -552,6 +559,7 @@ result.settings = {
   jobs: JOBS,
   jobsCapSeconds: JOBS_CAP_MS / 1000,
   idleSeconds: IDLE_SECONDS,
+  environmentTtlSeconds: ENVIRONMENT_TTL_SECONDS,
 };
 const started = Date.now();
 const dataRoot = mkdtempSync(join(tmpdir(), 'baton-bench-'));

@@ -340,7 +340,7 @@ const localPartial = local?.failed ? 'the local part failed' : 'the local part d
     targets.push([
       'memory of the local stack (process tree)',
       '≤ 250 MB idle, ≤ 500 MB after 10,000 jobs, idle environments reaped after a configurable idle time',
-      `${mb(m.idleAfterStart.rssMb)} idle after start (${m.idleAfterStart.threads} threads); ${m.afterJobs ? `${mb(m.afterJobs.rssMb)} after ${num(jobs)} jobs (${m.afterJobs.threads} threads)` : '—'}; ${m.afterIdle ? `${mb(m.afterIdle.rssMb)} and ${m.afterIdle.threads} threads after ${m.afterIdle.idleSeconds} s idle` : '—'}`,
+      `${mb(m.idleAfterStart.rssMb)} idle after start (${m.idleAfterStart.threads} threads); ${m.afterJobs ? `${mb(m.afterJobs.rssMb)} after ${num(jobs)} jobs (${m.afterJobs.threads} threads)` : '—'}; ${m.afterIdle ? `${mb(m.afterIdle.rssMb)} and ${m.afterIdle.threads} threads after ${m.afterIdle.idleSeconds} s idle${local.settings?.environmentTtlSeconds === undefined ? '' : ` (\`baton dev --environment-ttl ${local.settings.environmentTtlSeconds}\`)`}` : '—'}`,
       verdict(
         idleOk && afterOk === true && reaped === true,
         NEXT_STEPS.memory,
