@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongestFirst from './vitest.sequencer.js';
 
 export default defineConfig({
   test: {
@@ -8,6 +9,7 @@ export default defineConfig({
     // two overlap the waits, and more starve the CPU-bound files on a loaded machine (measured: decision 0013).
     // VITEST_MAX_WORKERS overrides it.
     maxWorkers: 2,
+    sequence: { sequencer: LongestFirst },
     // The JSON report lets .ci/run print a one-line tally that any CI can read.
     reporters: ['default', 'json'],
     outputFile: { json: '.reports/vitest.json' },

@@ -37,6 +37,9 @@ describe('faults: killed environments and dropped events', () => {
   let suite: ReliabilityStack;
   beforeAll(async () => {
     suite = await startReliabilityStack({
+      // Lambda's async retries (1 and 2 minutes) at a twentieth in the reduced run (a tenth at full size):
+      // dropped and failed events wait for them.
+      timeScale: FULL ? 0.1 : 0.05,
       faults: {
         killFraction: 0.1,
         dropFraction: 0.1,
@@ -97,7 +100,7 @@ describe('faults: killed environments and dropped events', () => {
       );
       const { ended, unfinished, missing } = await waitUntilTerminal(suite.store, [...ids], {
         timeoutMs: FULL ? 30 * 60_000 : 150_000,
-        pollMs: 1_000,
+        pollMs: FULL ? 1_000 : 250,
       });
       const executions = suite.executions().filter((e) => e.op === 'tally' && e.jobId && ids.has(e.jobId));
       const resumed = executions.filter((e) => (e.from ?? 0) > 0);

@@ -20,7 +20,12 @@ describe('stuck paths: every job ends within two reconciler periods', () => {
   let suite: ReliabilityStack;
   const figures: Record<string, unknown> = {};
   beforeAll(async () => {
-    suite = await startReliabilityStack({ reconcileEveryMs: PERIOD_MS, reconcileGraceMs: GRACE_MS });
+    // Lambda's async retries (1 and 2 minutes) at a twentieth: the crash path waits for both of them.
+    suite = await startReliabilityStack({
+      reconcileEveryMs: PERIOD_MS,
+      reconcileGraceMs: GRACE_MS,
+      timeScale: 0.05,
+    });
   }, 120_000);
   afterAll(async () => {
     writeFigures('stuck-paths', {

@@ -1,0 +1,36 @@
+import { statSync } from 'node:fs';
+import { relative } from 'node:path';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+/**
+ * Longest files first, across projects. Vitest's own order runs the projects one after the other (alphabetically)
+ * and, without a results cache (a fresh clone, CI), the larger files of each first: the slowest files — local
+ * stacks, `baton dev` children, jobs that take seconds — then start late and run on alone at the end while the
+ * other worker has nothing left (decision 0013). With the cache of an earlier run, each file's last duration;
+ * without it, an estimate from what the file is: end-to-end and reliability files, then integration files, then
+ * the rest by size.
+ */
+export default class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const root = this.ctx.config.root;
+    const expectedMs = (spec: TestSpecification): number => {
+      const key = `${spec.project.name}:${relative(root, spec.moduleId)}`;
+      const last = this.ctx.cache.getFileTestResults(key);
+      if (last !== undefined) return last.duration;
+      return estimateMs(relative(root, spec.moduleId));
+    };
+    const order = new Map(files.map((spec) => [spec, expectedMs(spec)]));
+    return [...files].sort((a, b) => (order.get(b) ?? 0) - (order.get(a) ?? 0));
+  }
+}
+
+/** A guess of a file's duration from its place and size, for a file this machine has not run yet. */
+function estimateMs(path: string): number {
+  const bytes = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+  const kind = /\/tests\/(reliability|e2e)\/|^apps\/key-stretch\/tests\//.test(path)
+    ? 10_000
+    : /\/tests\/integration\/|^infra\/tests\//.test(path)
+      ? 3_000
+      : 0;
+  return kind + bytes / 10;
+}
