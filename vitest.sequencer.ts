@@ -7,8 +7,8 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * and, without a results cache (a fresh clone, CI), the larger files of each first: the slowest files — local
  * stacks, `baton dev` children, jobs that take seconds — then start late and run on alone at the end while the
  * other worker has nothing left (decision 0013). With the cache of an earlier run, each file's last duration;
- * without it, an estimate from what the file is: end-to-end and reliability files, then integration files, then
- * the rest by size.
+ * without it, an estimate from what the file is: end-to-end, reliability and `baton dev` files, then integration
+ * files, then the rest by size.
  */
 export default class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
@@ -27,10 +27,12 @@ export default class LongestFirst extends BaseSequencer {
 /** A guess of a file's duration from its place and size, for a file this machine has not run yet. */
 function estimateMs(path: string): number {
   const bytes = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
-  const kind = /\/tests\/(reliability|e2e)\/|^apps\/key-stretch\/tests\//.test(path)
-    ? 10_000
-    : /\/tests\/integration\/|^infra\/tests\//.test(path)
-      ? 3_000
-      : 0;
+  // Files that start whole stacks or `baton dev` as a child process.
+  const kind =
+    /\/tests\/(reliability|e2e)\/|^apps\/key-stretch\/tests\/|^packages\/cli\/tests\/integration\//.test(path)
+      ? 10_000
+      : /\/tests\/integration\/|^infra\/tests\//.test(path)
+        ? 3_000
+        : 0;
   return kind + bytes / 10;
 }
