@@ -9,6 +9,7 @@ import {
   type BuildResult,
   build,
   version as esbuildVersion,
+  type Metafile,
   type Plugin,
   stop,
 } from 'esbuild';
@@ -73,43 +74,110 @@ export interface TrackedBundle {
 /**
  * `bundleFunction` for a service that reloads functions when their sources change (`reloadOnChange`): it also
  * answers which source files the bundle was built from, stamped so that `sourcesChanged` can tell when the
- * bundle has gone stale. Throws a BundleError, as `bundleFunction` does.
- *
- * Each stamp is taken just *before* esbuild reads the file (an `onLoad` hook that only stats), never after: a
- * file saved while the build runs then shows a stamp older than the file, and the next check rebuilds — a stamp
- * taken after the read could instead match content the bundle never saw, and that change would go unnoticed.
- *
- * The new bundle replaces the old one atomically (each output is written aside, then renamed over it): an
- * environment starting meanwhile loads the old bundle or the new one, never a half-written file.
+ * bundle has gone stale. Throws a BundleError, as `bundleFunction` does. `bundleFunctionsTracked` for one.
  */
 export async function bundleFunctionTracked(
   functionName: string,
   entryPath: string,
   outDir: string,
-  options: {
-    sourcemap?: boolean;
-    /**
-     * Reuse the bundle already in `outDir` when every input it was built from (dependencies included) still has
-     * the stamp it had then, and the build options are the same: a restart with nothing changed starts no esbuild.
-     */
-    cache?: boolean;
-  } = {},
+  options: TrackedBundleOptions = {},
 ): Promise<TrackedBundle> {
-  if (!existsSync(entryPath))
-    throw new BundleError(`Function "${functionName}": entry ${entryPath} does not exist`);
-  const outfile = resolve(outDir, functionName, 'index.mjs');
-  const absWorkingDir = process.cwd();
-  const cacheFile = resolve(outDir, functionName, CACHE_FILE);
-  const cacheKey = JSON.stringify([
-    entryPath,
-    options.sourcemap ?? true,
-    esbuildVersion,
-    LAMBDA_BUNDLE_OPTIONS,
-  ]);
-  if (options.cache) {
-    const cached = readCache(cacheFile, cacheKey, outfile);
-    if (cached !== undefined) return { file: outfile, sources: cached };
+  const [bundle] = await bundleFunctionsTracked([{ name: functionName, entryPath }], outDir, options);
+  return bundle as TrackedBundle;
+}
+
+/** A function to bundle: its name (the folder of its bundle) and its entry module. */
+export interface FunctionEntry {
+  name: string;
+  entryPath: string;
+}
+
+export interface TrackedBundleOptions {
+  sourcemap?: boolean;
+  /**
+   * Reuse the bundle already in `outDir` when every input it was built from (dependencies included) still has
+   * the stamp it had then, and the build options are the same: a restart with nothing changed starts no esbuild.
+   */
+  cache?: boolean;
+}
+
+/**
+ * Bundles several functions, each into `<outDir>/<name>/index.mjs`, and answers for each (in the order given)
+ * what `bundleFunctionTracked` answers. The functions that need building (all of them, or the cache misses) are
+ * built in ONE esbuild build with an entry point each: esbuild then reads and parses the modules they share (the
+ * AWS SDK, mostly) once, not once a function. There is no code splitting: each function still gets one
+ * self-contained bundle and its source map, the same bytes a build of that function alone writes.
+ *
+ * When that build fails, esbuild fails it whole, and its errors do not say which entry they came from: the
+ * functions are then built one by one, so that the others still get their bundles (and cache records) and the
+ * BundleError thrown — the first broken function's, in the order given — names that function.
+ *
+ * Each stamp is taken just *before* esbuild reads the file (an `onLoad` hook that only stats), never after: a
+ * file saved while the build runs then shows a stamp older than the file, and the next check rebuilds — a stamp
+ * taken after the read could instead match content the bundle never saw, and that change would go unnoticed.
+ *
+ * Each new bundle replaces the old one atomically (each output is written aside, then renamed over it): an
+ * environment starting meanwhile loads the old bundle or the new one, never a half-written file.
+ */
+export async function bundleFunctionsTracked(
+  functions: readonly FunctionEntry[],
+  outDir: string,
+  options: TrackedBundleOptions = {},
+): Promise<TrackedBundle[]> {
+  const sourcemap = options.sourcemap ?? true;
+  const plans = functions.map(({ name, entryPath }): BuildPlan => {
+    if (!existsSync(entryPath))
+      throw new BundleError(`Function "${name}": entry ${entryPath} does not exist`);
+    return {
+      name,
+      entryPath,
+      outfile: resolve(outDir, name, 'index.mjs'),
+      cacheFile: resolve(outDir, name, CACHE_FILE),
+      cacheKey: JSON.stringify([entryPath, sourcemap, esbuildVersion, LAMBDA_BUNDLE_OPTIONS]),
+    };
+  });
+  const bundles: Array<TrackedBundle | undefined> = plans.map((plan) => {
+    if (!options.cache) return undefined;
+    const cached = readCache(plan.cacheFile, plan.cacheKey, plan.outfile);
+    return cached === undefined ? undefined : { file: plan.outfile, sources: cached };
+  });
+  const misses = plans.filter((_, index) => bundles[index] === undefined);
+  if (misses.length > 0) {
+    // One esbuild service for the builds below, the fallback's included: stopped once they are all done.
+    const built = await withEsbuild(async () => {
+      if (misses.length === 1) return buildTracked(misses, outDir, options);
+      try {
+        return await buildTracked(misses, outDir, options);
+      } catch (error) {
+        if (!(error instanceof BuildFailed)) throw error;
+        const oneByOne = await Promise.allSettled(
+          misses.map((plan) => buildTracked([plan], outDir, options)),
+        );
+        const failed = oneByOne.find((outcome) => outcome.status === 'rejected');
+        if (failed) throw failed.reason;
+        // Every function built alone (a failure of the whole build that none of them has: rare, but possible).
+        return oneByOne.flatMap((outcome) => (outcome.status === 'fulfilled' ? outcome.value : []));
+      }
+    });
+    for (const [index, plan] of misses.entries()) bundles[plans.indexOf(plan)] = built[index];
   }
+  return bundles as TrackedBundle[];
+}
+
+interface BuildPlan extends FunctionEntry {
+  /** Absolute: `<outDir>/<name>/index.mjs`. */
+  outfile: string;
+  cacheFile: string;
+  cacheKey: string;
+}
+
+/** Builds the planned functions in one esbuild build; their bundles in the order of `plans`. */
+async function buildTracked(
+  plans: readonly BuildPlan[],
+  outDir: string,
+  options: TrackedBundleOptions,
+): Promise<TrackedBundle[]> {
+  const absWorkingDir = process.cwd();
   const stamped = new Map<string, SourceStamp | undefined>();
   const stampBeforeRead: Plugin = {
     name: 'baton-stamp-sources',
@@ -124,41 +192,72 @@ export async function bundleFunctionTracked(
   const result = await bundle(
     {
       ...LAMBDA_BUNDLE_OPTIONS,
-      entryPoints: [entryPath],
-      outfile,
+      // `<name>/index` → `<outDir>/<name>/index.mjs`, as `outfile` would name it.
+      entryPoints: Object.fromEntries(plans.map((plan) => [`${plan.name}/index`, plan.entryPath])),
+      outdir: resolve(outDir),
+      outExtension: { '.js': '.mjs' },
       sourcemap: options.sourcemap ?? true,
       absWorkingDir,
       metafile: true,
       write: false,
-      plugins: [stampBeforeRead],
     },
-    functionName,
+    plans.map((plan) => plan.name).join(', '),
+    [stampBeforeRead],
   );
-  // The source map before the code: a new bundle never meets an old map.
-  const outputs = [...(result.outputFiles ?? [])].sort(
-    (a, b) => Number(a.path === outfile) - Number(b.path === outfile),
-  );
-  for (const output of outputs) {
-    const aside = `${output.path}.${randomBytes(6).toString('hex')}.tmp`;
-    try {
-      await writeFile(aside, output.contents);
-      await rename(aside, output.path);
-    } catch (error) {
-      await rm(aside, { force: true });
-      throw new BundleError(`Writing the bundle of ${functionName} failed: ${(error as Error).message}`);
+  const metafile = result.metafile as Metafile;
+  const bundles: TrackedBundle[] = [];
+  for (const plan of plans) {
+    await mkdir(dirname(plan.outfile), { recursive: true });
+    // The source map before the code: a new bundle never meets an old map.
+    const outputs = (result.outputFiles ?? [])
+      .filter((output) => output.path === plan.outfile || output.path === `${plan.outfile}.map`)
+      .sort((a, b) => Number(a.path === plan.outfile) - Number(b.path === plan.outfile));
+    for (const output of outputs) {
+      const aside = `${output.path}.${randomBytes(6).toString('hex')}.tmp`;
+      try {
+        await writeFile(aside, output.contents);
+        await rename(aside, output.path);
+      } catch (error) {
+        await rm(aside, { force: true });
+        throw new BundleError(`Writing the bundle of ${plan.name} failed: ${(error as Error).message}`);
+      }
     }
+    // What this function's bundle is made of: every input reachable from its entry through the imports the
+    // metafile records (paths relative to absWorkingDir; other namespaces as `namespace:path`), which is what a
+    // build of this function alone would have read. The hook above has stamped each of them already.
+    const inputs = inputsOf(metafile, plan.outfile, absWorkingDir);
+    const sources = new Map<string, SourceStamp | undefined>();
+    for (const path of inputs) {
+      if (!isSource(path)) continue;
+      sources.set(path, stamped.has(path) ? stamped.get(path) : stampOf(path));
+    }
+    // No inputs found (never: the entry is one) would make a record that never goes stale: none is written.
+    if (options.cache && inputs.length > 0) await writeCache(plan.cacheFile, plan.cacheKey, inputs, stamped);
+    bundles.push({ file: plan.outfile, sources });
   }
-  // The metafile names what the bundle is made of (paths relative to absWorkingDir; other namespaces as
-  // `namespace:path`); the hook above has stamped each of them already.
-  const sources = new Map<string, SourceStamp | undefined>();
-  for (const input of Object.keys(result.metafile?.inputs ?? {})) {
-    if (/^[a-z][\w-]+:/i.test(input)) continue;
-    const path = resolve(absWorkingDir, input);
-    if (!isSource(path)) continue;
-    sources.set(path, stamped.has(path) ? stamped.get(path) : stampOf(path));
+  return bundles;
+}
+
+/**
+ * The inputs (absolute paths, files only) of the output `outfile` of a build: those reachable from its entry
+ * point through the imports the metafile records. Not the output's own `inputs`, which list only the modules
+ * that left code in it: a module tree-shaken away (say, one that only exports types) would go unwatched there.
+ */
+function inputsOf(metafile: Metafile, outfile: string, absWorkingDir: string): string[] {
+  const output = Object.entries(metafile.outputs).find(
+    ([path]) => resolve(absWorkingDir, path) === outfile,
+  )?.[1];
+  const reached = new Set<string>();
+  const pending = output?.entryPoint === undefined ? [] : [output.entryPoint];
+  for (let input = pending.pop(); input !== undefined; input = pending.pop()) {
+    if (reached.has(input)) continue;
+    reached.add(input);
+    for (const imported of metafile.inputs[input]?.imports ?? [])
+      if (!imported.external && !reached.has(imported.path)) pending.push(imported.path);
   }
-  if (options.cache) await writeCache(cacheFile, cacheKey, result, absWorkingDir, stamped);
-  return { file: outfile, sources };
+  return [...reached]
+    .filter((input) => !/^[a-z][\w-]+:/i.test(input) && metafile.inputs[input] !== undefined)
+    .map((input) => resolve(absWorkingDir, input));
 }
 
 /** Beside each cached bundle: what it was built from, so a restart can tell whether it is still good. */
@@ -191,14 +290,11 @@ function readCache(cacheFile: string, key: string, outfile: string): SourceStamp
 async function writeCache(
   cacheFile: string,
   key: string,
-  result: BuildResult,
-  absWorkingDir: string,
+  inputPaths: readonly string[],
   stamped: ReadonlyMap<string, SourceStamp | undefined>,
 ): Promise<void> {
   const inputs: CacheRecord['inputs'] = [];
-  for (const input of Object.keys(result.metafile?.inputs ?? {})) {
-    if (/^[a-z][\w-]+:/i.test(input)) continue;
-    const path = resolve(absWorkingDir, input);
+  for (const path of inputPaths) {
     // A source's stamp from before esbuild read it: a save during the build makes the cache stale, not wrong.
     const stamp = stamped.get(path) ?? stampOf(path);
     if (stamp === undefined) return; // an input gone already: nothing worth caching
@@ -274,28 +370,47 @@ export async function bundleEnvironmentRuntime(
     },
     'environment runtime',
   );
-  if (options.cache) await writeCache(cacheFile, cacheKey, result, process.cwd(), new Map());
+  if (options.cache) {
+    const inputs = Object.keys(result.metafile?.inputs ?? {})
+      .filter((input) => !/^[a-z][\w-]+:/i.test(input))
+      .map((input) => resolve(process.cwd(), input));
+    await writeCache(cacheFile, cacheKey, inputs, new Map());
+  }
   return outfile;
 }
 
 /** Builds in progress in this process: esbuild's service is stopped when the last one ends. */
 let buildsRunning = 0;
 
-async function bundle(options: BuildOptions & { outfile: string }, what: string): Promise<BuildResult> {
-  await mkdir(dirname(options.outfile), { recursive: true });
+/**
+ * Runs `work` (builds) with esbuild's service kept: it is stopped once no build of this process is running.
+ * esbuild keeps its service process alive between builds, holding its caches (hundreds of MB after the AWS SDK):
+ * nothing here builds again before a source changes, so it goes, and the next build starts a new one.
+ */
+async function withEsbuild<T>(work: () => Promise<T>): Promise<T> {
   buildsRunning += 1;
   try {
-    return await build({ write: true, ...options, logLevel: 'silent' });
-  } catch (error) {
-    const details =
-      (error as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors
-        ?.map((e) => (e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text))
-        .join('\n') ?? String(error);
-    throw new BundleError(`Bundling ${what} failed:\n${details}`);
+    return await work();
   } finally {
-    // esbuild keeps its service process alive between builds, holding its caches (hundreds of MB after the AWS
-    // SDK): nothing here builds again before a source changes, so it goes, and the next build starts a new one.
     buildsRunning -= 1;
     if (buildsRunning === 0) await stop();
   }
+}
+
+/** esbuild's failure of a build (not of writing its outputs): `what` names what was being built. */
+class BuildFailed extends BundleError {}
+
+async function bundle(options: BuildOptions, what: string, plugins: Plugin[] = []): Promise<BuildResult> {
+  if (options.outfile !== undefined) await mkdir(dirname(options.outfile), { recursive: true });
+  return withEsbuild(async () => {
+    try {
+      return await build({ write: true, ...options, plugins, logLevel: 'silent' });
+    } catch (error) {
+      const details =
+        (error as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors
+          ?.map((e) => (e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text))
+          .join('\n') ?? String(error);
+      throw new BuildFailed(`Bundling ${what} failed:\n${details}`);
+    }
+  });
 }

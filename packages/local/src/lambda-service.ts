@@ -4,7 +4,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { AsyncEvent, AsyncFailureReason } from './async-event-queue.js';
-import { bundleEnvironmentRuntime, bundleFunctionTracked, type SourceStamps } from './bundler.js';
+import {
+  bundleEnvironmentRuntime,
+  bundleFunctionsTracked,
+  bundleFunctionTracked,
+  type SourceStamps,
+} from './bundler.js';
 import { lambdaEnvironmentVariables } from './environment-variables.js';
 import {
   concurrencyLimitExceeded,
@@ -186,11 +191,12 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
     : ownsBundleDir
       ? await mkdtemp(join(tmpdir(), 'baton-local-'))
       : sharedBundleDir(baseDir, definitions, sourcemap);
-  // A folder that outlives the service keeps its bundles for the next start (see bundleFunctionTracked).
+  // A folder that outlives the service keeps its bundles for the next start (see bundleFunctionsTracked). The
+  // functions to build are built in one esbuild build, which parses the modules they share once.
   const cache = !ownsBundleDir;
-  const [runtimeFile, ...bundles] = await Promise.all([
+  const [runtimeFile, bundles] = await Promise.all([
     bundleEnvironmentRuntime(bundleDir, { cache }),
-    ...definitions.map((fn) => bundleFunctionTracked(fn.name, fn.entryPath, bundleDir, { sourcemap, cache })),
+    bundleFunctionsTracked(definitions, bundleDir, { sourcemap, cache }),
   ]);
 
   const logSink = createFunctionLogSink(options.logs ?? 'forward');
@@ -534,7 +540,7 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
  * The bundle folder shared by every service of these functions: named by a hash of each function's name and
  * entry, under the nearest `node_modules/.cache` above `baseDir` (the convention of build tools' caches), or in
  * the temporary folder when there is none. Services starting at once may build the same bundle together: each
- * output is renamed into place whole (bundleFunctionTracked), and both write the same bytes.
+ * output is renamed into place whole (bundleFunctionsTracked), and both write the same bytes.
  */
 function sharedBundleDir(
   baseDir: string,

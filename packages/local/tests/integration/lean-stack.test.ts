@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -240,5 +240,133 @@ describe('a service without a bundle folder', () => {
     expect(existsSync(join(reloading.bundleDir, 'own', 'index.mjs'))).toBe(true);
     await reloading.stop();
     expect(existsSync(reloading.bundleDir)).toBe(false);
+  });
+});
+
+describe('the functions of one start', () => {
+  /** The files of each function's folder in a bundle folder, as `<function>/<file>`, sorted. */
+  const bundleFiles = (bundleDir: string): string[] =>
+    readdirSync(bundleDir)
+      .filter((name) => name !== '.runtime')
+      .flatMap((name) => readdirSync(join(bundleDir, name)).map((file) => `${name}/${file}`))
+      .sort();
+
+  it('are built together, yet each gets a self-contained bundle and source map of its own inputs', async () => {
+    const dir = temporaryDir();
+    const bundleDir = join(dir, 'bundles');
+    // Both use `shared.ts`; each has a module of its own; `first` also re-exports one that only holds types (it
+    // leaves no code in the bundle, yet a change to it is a change to the function).
+    writeFileSync(join(dir, 'shared.ts'), "export const greet = (who: string) => 'hello ' + who;\n");
+    writeFileSync(join(dir, 'only-first.ts'), "export const name = 'first';\n");
+    writeFileSync(join(dir, 'only-second.ts'), "export const name = 'second';\n");
+    writeFileSync(join(dir, 'types.ts'), 'export interface Greeting { text: string }\n');
+    writeFileSync(
+      join(dir, 'first.ts'),
+      "import { greet } from './shared.ts';\nimport { name } from './only-first.ts';\nexport * from './types.ts';\n" +
+        "export const handler = async () => greet(name) + ' ' + ((globalThis as { marker?: string }).marker ?? '-');\n",
+    );
+    writeFileSync(
+      join(dir, 'second.ts'),
+      "import { greet } from './shared.ts';\nimport { name } from './only-second.ts';\n" +
+        'export const handler = async () => greet(name);\n',
+    );
+    const run = async () => {
+      const started = await startLambdaService({
+        functions: [
+          { name: 'first', entry: join(dir, 'first.ts') },
+          { name: 'second', entry: join(dir, 'second.ts') },
+        ],
+        bundleDir,
+        logs: 'quiet',
+      });
+      const startedClient = lambdaClient(started.url);
+      try {
+        return await Promise.all(
+          ['first', 'second'].map(
+            async (name) => (await invoke(startedClient, { FunctionName: name, Payload: '{}' })).payload,
+          ),
+        );
+      } finally {
+        startedClient.destroy();
+        await started.stop();
+      }
+    };
+    expect(await run()).toEqual(['hello first -', 'hello second']);
+    // One bundle and its map per function, nothing shared between them (no chunks).
+    expect(bundleFiles(bundleDir)).toEqual([
+      'first/bundle-cache.json',
+      'first/index.mjs',
+      'first/index.mjs.map',
+      'second/bundle-cache.json',
+      'second/index.mjs',
+      'second/index.mjs.map',
+    ]);
+    for (const [name, own, other] of [
+      ['first', 'only-first.ts', 'only-second.ts'],
+      ['second', 'only-second.ts', 'only-first.ts'],
+    ] as const) {
+      const code = readFileSync(join(bundleDir, name, 'index.mjs'), 'utf8');
+      expect(code).not.toMatch(/^import .* from ["']\.\.?\//m);
+      expect(code).toContain('"hello "');
+      expect(code).toMatch(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/);
+      const map = JSON.parse(readFileSync(join(bundleDir, name, 'index.mjs.map'), 'utf8')) as {
+        sources: string[];
+      };
+      const mapped = map.sources.map((source) => source.split('/').pop());
+      expect(mapped).toEqual(expect.arrayContaining([`${name}.ts`, 'shared.ts', own]));
+      expect(mapped).not.toContain(other);
+    }
+
+    // Each function's inputs are its own: a change to one function's module rebuilds that function only.
+    const builtAt = (name: string) => statSync(join(bundleDir, name, 'index.mjs')).mtimeMs;
+    const [first, second] = [builtAt('first'), builtAt('second')];
+    writeFileSync(join(dir, 'only-second.ts'), "export const name = 'second, changed';\n");
+    expect(await run()).toEqual(['hello first -', 'hello second, changed']);
+    expect(builtAt('first')).toBe(first);
+    expect(builtAt('second')).not.toBe(second);
+    // A module that left no code in the bundle is an input all the same.
+    writeFileSync(
+      join(dir, 'types.ts'),
+      "export interface Greeting { text: string }\n(globalThis as { marker?: string }).marker = 'marked';\n",
+    );
+    expect(await run()).toEqual(['hello first marked', 'hello second, changed']);
+  });
+
+  it('fail the start naming a function that does not build, while the others still get their bundles', async () => {
+    const dir = temporaryDir();
+    const bundleDir = join(dir, 'bundles');
+    writeFileSync(join(dir, 'good.ts'), "export const handler = async () => 'good';\n");
+    writeFileSync(join(dir, 'broken.ts'), 'export const handler = async () => ;\n');
+    const start = () =>
+      startLambdaService({
+        functions: [
+          { name: 'good', entry: join(dir, 'good.ts') },
+          { name: 'broken', entry: join(dir, 'broken.ts') },
+        ],
+        bundleDir,
+        logs: 'quiet',
+      });
+    const failure = await start().then(
+      () => undefined,
+      (error: unknown) => error as Error,
+    );
+    expect(failure?.name).toBe('BundleError');
+    expect(failure?.message).toMatch(/^Bundling broken failed:\n\S*broken\.ts:1: Unexpected ";"/);
+    // The function that builds has its bundle, and a restart once the other is fixed builds only that one.
+    const goodBundle = join(bundleDir, 'good', 'index.mjs');
+    expect(existsSync(goodBundle)).toBe(true);
+    expect(existsSync(join(bundleDir, 'broken', 'index.mjs'))).toBe(false);
+    const built = statSync(goodBundle).mtimeMs;
+    writeFileSync(join(dir, 'broken.ts'), "export const handler = async () => 'fixed';\n");
+    const fixed = await start();
+    const client = lambdaClient(fixed.url);
+    try {
+      expect((await invoke(client, { FunctionName: 'broken', Payload: '{}' })).payload).toBe('fixed');
+      expect((await invoke(client, { FunctionName: 'good', Payload: '{}' })).payload).toBe('good');
+      expect(statSync(goodBundle).mtimeMs).toBe(built);
+    } finally {
+      client.destroy();
+      await fixed.stop();
+    }
   });
 });

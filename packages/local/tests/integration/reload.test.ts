@@ -137,6 +137,12 @@ describe('with reloadOnChange', () => {
     const rebuilt = serviceLines(/Rebuilt picks-up/);
     expect(rebuilt).toHaveLength(1);
     expect(rebuilt[0]).toMatch(/Rebuilt picks-up \(\d+ ms\): \S*picks-up[/\\]value\.ts\n$/);
+    // The functions were bundled in one build at start, yet each watches only its own sources: one whose
+    // sources did not change (its handler has the same text as this one's) is not rebuilt.
+    expect((await invoke(reloadingClient, { FunctionName: 'throws' })).payload).toEqual({
+      value: 'original',
+    });
+    expect(serviceLines(/Rebuil/)).toHaveLength(1);
 
     // Unchanged sources: no rebuild, and the new environment stays warm.
     const again = await invoke(reloadingClient, { FunctionName: 'picks-up' });
