@@ -28,21 +28,21 @@ const suite = read('suite');
  * until then each says where the issue points.
  */
 const NEXT_STEPS = {
-  door: "done so far: hand-written access line and event check, lazy abort signal (decision 0012); next: fewer async frames on the sync path, no copy of v2 headers, the body check without zod's copy (GC is 23% of the profile)",
+  door: 'done so far: hand-written access and invoke lines and event check, lazy abort signal, nothing renamed per request (esbuild keepNames was 14% of the door), the run context a class, one pass over headers, a hand check of valid operation bodies (decision 0012 and its addendum); why still slower than middy + @middy/http-router: about 4 µs a request of work its case does not do — the access line 1.3 µs, the hand-over deadline 1.0, the event check 0.6, owner, correlation id and budget 0.5, Prefer, Idempotency-Key and routing 0.4, async layers 0.5 (decision 0012 addendum); next: one shared timer for the hand-over deadlines',
   coldStart:
-    "done so far: the parser's schemas (full zod with every locale, 376 KB) out of the bundle (decision 0012); next: `registry.describe()`'s toJSONSchema (22 KB) loaded on demand, operations on zod/mini once the core accepts it — zod (104 KB) alone exceeds what 1.15× leaves beside the SDK",
+    "done so far: the parser's schemas (full zod with every locale, 376 KB) out of the bundle (decision 0012); why: the operations' schemas are zod by design, and zod alone (104 KB) is more than 1.15× leaves beside the SDK — the floor plus zod is 1.24×; next: `registry.describe()`'s toJSONSchema (22 KB) loaded on demand, operations on zod/mini once the core accepts it",
   gateway:
-    'done so far: no HTTP hop between the emulators and the Lambda service in one process, synchronous source check (decision 0010); next: profile the function threads (they exit before writing a profile) and the hand-off to them',
+    'done so far: no HTTP hop between the emulators and the Lambda service in one process, synchronous source check (decision 0010); why: each request crosses an emulator (event built, checked, answered as API Gateway would) and a thread hand-off into the function, which a bare server does not; next: the reload check from file-system events instead of a stat of every source per invocation (decision 0010 chose the stat so that a file saved just before a call is always seen), one postMessage per invocation',
   invoke:
-    "done so far: synchronous source check, fewer messages per invocation (decision 0010); next: the thread hand-off (postMessage) and the SDK client's own cost, measured on a quiet machine",
+    "done so far: synchronous source check, fewer messages per invocation (decision 0010); why: the bare server answers from the socket's thread, Baton hands each call to the function's thread and back; next: the reload check's stat of every source per call, then the thread hand-off",
   async:
-    "done so far: the claim is one write returning the job, 3 calls a job (decision 0011); next: the stack's CPU per job (30–40 ms: thread hand-offs, dynalite, cold starts of new environments)",
+    'done so far: the claim is one write returning the job, 3 calls a job (decision 0011), bundles built once for all functions, source maps read only when a stack needs one (decision 0014); why: every job is two Lambda invocations and three DynamoDB calls through the real SDK against an embedded DynamoDB, all on the same two cores; next: fewer environment cold starts in a burst (each loads the whole bundle)',
   startup:
-    'done so far: esbuild stopped after bundling, bundles cached in .baton/bundles (decision 0010); next: the pnpm → TypeScript-loader launch chain of `pnpm start`, a built CLI',
+    'done so far: esbuild stopped after bundling, bundles cached in .baton/bundles, one esbuild build for all functions (decisions 0010, 0013); next: a built CLI instead of the TypeScript loader',
   memory:
-    'done so far: no idle esbuild, idle environments reaped after idleEnvironmentTtlMs (decision 0010); next: environments are ~33 MB each and a burst starts up to 30: shorter cold starts (source maps parsed lazily) so fewer start',
+    'done so far: no idle esbuild, idle environments reaped after `--environment-ttl`, source maps read when a stack needs one, a 3 MB young generation (decisions 0010, 0014); why: a burst at the example’s reserved concurrency starts about 33 environments, as Lambda would, at about 27 MB each, and the allocator keeps memory of ended threads (decision 0014); next: fewer environments in a burst where Lambda would also reuse one',
   suite:
-    'done so far: two workers, checks beside vitest, the 29 s check scaled down, synths without bundling (decision 0013); next: a measurement on an idle 2-core machine',
+    'done so far: two workers, checks beside vitest, one type-check process, bundles built once, longest files first (decision 0013 and its addendum); next: the files that wait on real processes (cli’s `baton dev` files, `pnpm start`)',
 };
 
 // ---------------------------------------------------------------------------------------------------------
