@@ -362,7 +362,7 @@ if (suite && !suite.failed && suite.durationMs !== undefined) {
   targets.push([
     '`pnpm test`',
     '≤ 3 min, and green on a loaded machine',
-    `${s(suite.durationMs)}, ${suite.passed ? 'green' : `failed (exit ${suite.exitCode})`}, load average ${num(suite.loadAverageBefore, 1)} before${measuredNote(suite)}`,
+    `${s(suite.durationMs)}${suite.where ? ` in ${suite.where}` : ''}, ${suite.passed ? 'green' : `failed (exit ${suite.exitCode})`}, load average ${num(suite.loadAverageBefore, 1)} before${measuredNote(suite)}`,
     verdict(fast && suite.passed, NEXT_STEPS.suite),
   ]);
 } else {
