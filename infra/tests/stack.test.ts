@@ -12,6 +12,7 @@ import {
   RECONCILER_ERRORS_METRIC,
   RECONCILER_TABLE_ACTIONS,
   REST_API_STAGE,
+  ReplayEnvelope,
   RUNNER_TABLE_ACTIONS,
   reconcilerMetricNamespace,
 } from '@baton/cdk';
@@ -717,7 +718,12 @@ describe('async invocation and the failure destination', () => {
       );
       const [replayTarget] = replay.Targets;
       expect(render(replayTarget?.Arn)).toBe(`<${logicalId(fn.function)}.Arn>`);
-      expect(replayTarget?.InputPath).toBe('$.detail.requestPayload');
+      // The original event, wrapped as a replay (decision 0015).
+      expect(replayTarget?.InputPath).toBeUndefined();
+      expect(replayTarget?.InputTransformer).toEqual({
+        InputPathsMap: { replay: '$.replay-name', event: '$.detail.requestPayload' },
+        InputTemplate: ReplayEnvelope.TEMPLATE,
+      });
     },
   );
 

@@ -190,6 +190,7 @@ export class BatonService<K extends string = string> extends Construct {
       alarmActions,
       table,
       jobRunnerFunctionNames: inUse.filter(runsJobs).map((key) => functionName(definition, key, naming)),
+      parameterPath: failedEventsParameterPath(definition, naming),
       failedEventHandler: {
         ...shared,
         functionName: maintenanceFunctionName(definition, 'failedEvents', naming),
@@ -329,11 +330,24 @@ export class BatonService<K extends string = string> extends Construct {
     return grants.reduce((all, grant) => all.combine(grant), iam.Grant.drop(grantee, 'no door'));
   }
 
+  /** Lets the grantee list and replay the failed events (`baton failed list|replay`). */
+  grantFailedEvents(grantee: iam.IGrantable): iam.Grant {
+    return this.failureDestination.grantReplay(grantee);
+  }
+
   private contextFlag(name: string, fallback: boolean): boolean {
     const value: unknown = this.node.tryGetContext(name);
     return value === undefined ? fallback : value === true || value === 'true';
   }
 }
+
+/**
+ * Where `baton failed list|replay` finds the failed events of a deployed service: SSM parameters beside the door
+ * parameters, `/baton/<prefix>-<service>/failed-events/{log-group,archive,bus}` (the log group's name is
+ * CloudFormation's, and the ARNs need the account).
+ */
+export const failedEventsParameterPath = (definition: ServiceDefinition, naming: NamingOptions = {}) =>
+  `/baton/${baseName(definition, naming)}/failed-events`;
 
 /** Where the reconciler's job-errors metric is published: `Baton/<prefix>-<service>`. */
 export const reconcilerMetricNamespace = (definition: ServiceDefinition, naming: NamingOptions = {}) =>

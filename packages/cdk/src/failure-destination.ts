@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { EventBridgeDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ALARM_PERIOD } from './alarms.js';
 import {
@@ -46,7 +47,19 @@ export interface FailureDestinationProps {
   readonly table: dynamodb.ITable;
   /** The functions that run jobs, by name: the live failures of their events go to the handler. */
   readonly jobRunnerFunctionNames: readonly string[];
+  /**
+   * Publish where the failed events are, for `baton failed list|replay` (its log group's name, the archive's and
+   * the bus's ARNs), as SSM parameters `<parameterPath>/log-group`, `/archive` and `/bus`. @default - none
+   */
+  readonly parameterPath?: string;
 }
+
+/** The SSM parameters a FailureDestination publishes under its `parameterPath`. */
+export const failedEventsParameterNames = (parameterPath: string) => ({
+  logGroup: `${parameterPath}/log-group`,
+  archive: `${parameterPath}/archive`,
+  bus: `${parameterPath}/bus`,
+});
 
 /** The rules that watch one function's failed async events. */
 export interface FailureRules {
@@ -73,6 +86,8 @@ export class FailureDestination extends Construct {
   readonly handler: BatonFunction;
   /** The rule on the bus that hands live failures of the job runners to the handler. */
   readonly handlerRule: events.Rule;
+  /** Where the failed events are, for `baton failed` (absent without `parameterPath`). */
+  readonly parameters: readonly ssm.StringParameter[];
   private readonly alarmActions: readonly cloudwatch.IAlarmAction[];
   private readonly watched = new Map<BatonFunction, FailureRules>();
 
@@ -142,6 +157,45 @@ export class FailureDestination extends Construct {
       ],
     });
     replayOnly(this.handlerRule, false);
+
+    const path = props.parameterPath;
+    const names = path === undefined ? undefined : failedEventsParameterNames(path);
+    this.parameters = names
+      ? [
+          ['LogGroupParameter', names.logGroup, this.logGroup.logGroupName, 'failed-events log group (list)'],
+          ['ArchiveParameter', names.archive, this.archive.archiveArn, 'failed-events archive ARN (replay)'],
+          ['BusParameter', names.bus, this.bus.eventBusArn, 'failure bus ARN (replay destination)'],
+        ].map(
+          ([id, parameterName, stringValue, what]) =>
+            new ssm.StringParameter(this, id as string, {
+              parameterName: parameterName as string,
+              stringValue: stringValue as string,
+              description: `Where baton failed list|replay finds the ${what}.`,
+              tier: ssm.ParameterTier.STANDARD,
+            }),
+        )
+      : [];
+  }
+
+  /**
+   * Lets the grantee list and replay the failed events (`baton failed list|replay`): read the parameters, filter
+   * the log group, start a replay of the archive. A replay reaches only the replay rules' functions.
+   */
+  grantReplay(grantee: iam.IGrantable): iam.Grant {
+    const grants = [
+      ...this.parameters.map((parameter) => parameter.grantRead(grantee)),
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['logs:FilterLogEvents'],
+        resourceArns: [this.logGroup.logGroupArn],
+      }),
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['events:StartReplay'],
+        resourceArns: [this.archive.archiveArn],
+      }),
+    ];
+    return grants.reduce((all, grant) => all.combine(grant));
   }
 
   /**
@@ -164,13 +218,15 @@ export class FailureDestination extends Construct {
     // A replayed event carries `replay-name` (the archive's own rule uses it to skip replays). The L2 pattern
     // has no such field, hence the override.
     replayOnly(failureRule, false);
+    // The original event goes back wrapped as a replay (decision 0015): only a replay puts back in the queue a
+    // job that failed because Lambda gave up delivering it.
     const replayRule = new events.Rule(this, `${id}ReplayRule`, {
       eventBus: this.bus,
-      description: `Replayed failed invocations of ${name}: the original event goes back to the function.`,
+      description: `Replayed failed invocations of ${name}: the original event goes back to the function, as a replay.`,
       eventPattern: { source: [FAILURE_SOURCE], detailType: [FAILURE_DETAIL_TYPE], detail: fromThisFunction },
       targets: [
         new targets.LambdaFunction(fn.function, {
-          event: events.RuleTargetInput.fromEventPath('$.detail.requestPayload'),
+          event: new ReplayEnvelope(),
           retryAttempts: 2,
           maxEventAge: Duration.hours(1),
         }),
@@ -217,6 +273,25 @@ function replayOnly(rule: events.Rule, replayed: boolean): void {
   (rule.node.defaultChild as events.CfnRule).addPropertyOverride('EventPattern.replay-name', [
     { exists: replayed },
   ]);
+}
+
+/**
+ * What a replay rule sends the function: the original event (`detail.requestPayload`) in a replay envelope named
+ * by the replay, `{ baton: 'job.replay', v: 1, replay, event }` (JobReplayEventSchema of @baton/self-invoke). An
+ * input transformer; the event is inserted as JSON whatever it holds, so no field of it can go missing.
+ */
+export class ReplayEnvelope extends events.RuleTargetInput {
+  static readonly TEMPLATE = '{"baton":"job.replay","v":1,"replay":"<replay>","event":<event>}';
+  // biome-ignore lint/complexity/noUselessConstructor: it widens the inherited protected constructor to public.
+  constructor() {
+    super();
+  }
+  bind(): events.RuleTargetInputProperties {
+    return {
+      inputTemplate: ReplayEnvelope.TEMPLATE,
+      inputPathsMap: { replay: '$.replay-name', event: '$.detail.requestPayload' },
+    };
+  }
 }
 
 /** A CloudWatch Logs rule target whose resource policy is a native resource (see the constructor). */

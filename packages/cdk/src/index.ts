@@ -10,6 +10,7 @@ export {
   BatonService,
   type BatonServiceProps,
   type FunctionOverrides,
+  failedEventsParameterPath,
   reconcilerMetricNamespace,
 } from './baton-service.js';
 export { BatonStack, type BatonStackProps } from './baton-stack.js';
@@ -20,6 +21,8 @@ export {
   FailureDestination,
   type FailureDestinationProps,
   type FailureRules,
+  failedEventsParameterNames,
+  ReplayEnvelope,
 } from './failure-destination.js';
 export { FunctionUrlDoor, type FunctionUrlDoorProps } from './function-url-door.js';
 export { HttpApiDoor, type HttpApiDoorProps } from './http-api-door.js';

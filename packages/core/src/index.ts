@@ -27,11 +27,18 @@ export {
   reconcileJobs,
 } from './use-cases/reconcile-jobs.js';
 export {
+  DELIVERY_FAILURE_TYPES,
   type FailedDelivery,
   type FailedDeliveryOutcome,
   type RecordFailedDeliveryDeps,
   recordFailedDelivery,
 } from './use-cases/record-failed-delivery.js';
+export {
+  type ReplayedDelivery,
+  type RequeueFailedDeliveryDeps,
+  type RequeueOutcome,
+  requeueFailedDelivery,
+} from './use-cases/requeue-failed-delivery.js';
 export {
   type InlineOutcome,
   type RunInlineDeps,

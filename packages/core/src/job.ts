@@ -12,13 +12,15 @@ export const isTerminal = (status: JobStatus): boolean => TERMINAL_STATUSES.incl
 /**
  * The status machine, as data. `running → queued` is a continuation (the job checkpointed and passes
  * the baton to its next invocation) or a retry; `queued → cancelled` is a cancel before anyone claimed it.
- * Terminal states have no way out.
+ * Terminal states have no way out but one: `failed → queued`, taken only by `requeueFailedDelivery` when an
+ * operator replays the event of a job that failed because Lambda gave up delivering it (its operation never
+ * failed), docs/decisions/0015-replaying-failed-deliveries.md.
  */
 export const ALLOWED_TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
   queued: ['running', 'cancelled'],
   running: ['succeeded', 'failed', 'cancelled', 'queued'],
   succeeded: [],
-  failed: [],
+  failed: ['queued'],
   cancelled: [],
 };
 
@@ -63,10 +65,14 @@ export interface Job {
   readonly attempts: number;
   /**
    * The self-invocation (hop) that claimed the job last; absent before the first claim. The reconciler and
-   * the failed-event handler read it to keep a recovered job within maxHops and to ignore stale events.
+   * the failed-event handler read it to keep a recovered job within maxHops and to ignore stale events. A job
+   * the failed-event handler failed holds the hop of the event Lambda gave up on, which a replay must match.
    */
   readonly hop?: number;
-  /** How many times the reconciler re-dispatched or requeued this job; bounds its retries of a lost job. */
+  /**
+   * How many times the reconciler re-dispatched or requeued this job since its last claim (bounds its retries of
+   * a lost job); on a job the failed-event handler failed, one more: the mark a replay's requeue is conditioned on.
+   */
   readonly reconciled?: number;
   readonly progress?: JobProgress;
   /** Opaque JSON the operation saved to resume from; survives continuation and retries. */
@@ -91,14 +97,14 @@ export interface Job {
 export interface JobChanges {
   readonly status?: JobStatus;
   readonly attempts?: number;
-  readonly hop?: number;
+  readonly hop?: number | null;
   readonly reconciled?: number | null;
   readonly progress?: JobProgress | null;
   readonly checkpoint?: Json | null;
   readonly result?: Json | null;
   readonly error?: JobError | null;
   readonly startedAt?: string;
-  readonly finishedAt?: string;
+  readonly finishedAt?: string | null;
   readonly lease?: JobLease | null;
   readonly cancelRequested?: boolean;
 }

@@ -13,9 +13,16 @@ export const systemClock: Scheduler = {
 
 /**
  * Ids from the operating system's CSPRNG: 128 bits, base64url (22 characters). A job id is the only key to
- * a job besides its owner, so it must not be guessable; 128 bits is well above the 96 required.
+ * a job besides its owner, so it must not be guessable; 128 bits is well above the 96 required. A job id never
+ * starts with `-` or `_`: one starting with `-` reads as an option to every command line it is pasted into
+ * (`baton jobs watch -TUb…`); such draws are thrown away (2 in 64), which leaves about 127.95 bits.
  */
 export const randomIds: IdGenerator = {
-  jobId: () => randomBytes(16).toString('base64url'),
+  jobId: () => {
+    for (;;) {
+      const id = randomBytes(16).toString('base64url');
+      if (id[0] !== '-' && id[0] !== '_') return id;
+    }
+  },
   leaseHolder: () => randomBytes(12).toString('base64url'),
 };

@@ -88,6 +88,14 @@ export function invalidParameter(message: string): LambdaServiceError {
   return new LambdaServiceError(400, 'InvalidParameterValueException', message);
 }
 
+export function failedEventNotFound(id: string): LambdaServiceError {
+  return new LambdaServiceError(
+    404,
+    'ResourceNotFoundException',
+    `No failed event with id ${id}: it was replayed already, or never failed here (GET /_baton/failed-events lists them).`,
+  );
+}
+
 export function unknownOperation(method: string, path: string): LambdaServiceError {
   return new LambdaServiceError(404, 'UnknownOperationException', `Unknown operation: ${method} ${path}`);
 }

@@ -39,6 +39,7 @@ export {
   type LocalCredential,
   SIGNATURE_MAX_SKEW_MS,
   type SignatureOptions,
+  signRequest,
 } from './sigv4.js';
 export {
   type Endpoints,

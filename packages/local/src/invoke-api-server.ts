@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { LambdaServiceError, requestTooLarge, unknownOperation } from './errors.js';
 import type { InvocationOutcome } from './execution-environment.js';
+import type { FailedEvent } from './failure-destination.js';
 import { ASYNC_PAYLOAD_LIMIT_BYTES, SYNC_PAYLOAD_LIMIT_BYTES } from './limits.js';
 import type { ReceivedRequest } from './sigv4.js';
 
@@ -10,6 +11,10 @@ import type { ReceivedRequest } from './sigv4.js';
  * The Lambda Invoke API over HTTP, as the AWS SDK and the AWS CLI speak it (restJson1):
  *   POST /2015-03-31/functions/{FunctionName}/invocations[?Qualifier=…]
  *   GET  /2015-03-31/functions/{FunctionName}            (GetFunction, minimal)
+ * and, for other processes (`baton failed list|replay` beside `baton dev`), the on-failure destination — no AWS
+ * API, the local stand-in for the failure bus's log group and archive, under the same caller checks:
+ *   GET  /_baton/failed-events[?functionName=…]          → 200 { failedEvents: FailedEvent[] }, oldest first
+ *   POST /_baton/failed-events/{id}/replay               → 202 { id, requestId }; 404 for an id it does not hold
  * This module only translates HTTP to and from the service; what an invocation means lives in the service.
  */
 
@@ -43,10 +48,16 @@ export interface InvokeApiBackend {
    * every request is let through (loopback without signature checks).
    */
   authenticate?(request: ReceivedRequest): Promise<LambdaServiceError | undefined>;
+  /** The failed async events, oldest first (all, or one function's). */
+  failedEvents?(functionName: string | undefined): FailedEvent[];
+  /** Sends a failed event back to its function; throws a 404 LambdaServiceError for an unknown id. */
+  replayFailedEvent?(id: string): { id: string; requestId: string };
 }
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
 const FUNCTION_PATH = /^\/2015-03-31\/functions\/([^/]+)\/?$/;
+const FAILED_EVENTS_PATH = /^\/_baton\/failed-events\/?$/;
+const REPLAY_PATH = /^\/_baton\/failed-events\/([^/]+)\/replay\/?$/;
 
 export interface InvokeApiServer {
   server: Server;
@@ -118,6 +129,23 @@ async function handle(
         url.searchParams.get('Qualifier') ?? undefined,
       );
       sendJson(response, 200, { 'x-amzn-requestid': requestId }, JSON.stringify(body));
+      return;
+    }
+    const replayMatch = REPLAY_PATH.exec(url.pathname);
+    if (request.method === 'GET' && backend.failedEvents && FAILED_EVENTS_PATH.test(url.pathname)) {
+      await authenticate(backend, request, await readBody(request, SYNC_PAYLOAD_LIMIT_BYTES, 'FailedEvents'));
+      const failedEvents = backend.failedEvents(url.searchParams.get('functionName') ?? undefined);
+      sendJson(response, 200, { 'x-amzn-requestid': requestId }, JSON.stringify({ failedEvents }));
+      return;
+    }
+    if (request.method === 'POST' && backend.replayFailedEvent && replayMatch?.[1] !== undefined) {
+      await authenticate(
+        backend,
+        request,
+        await readBody(request, SYNC_PAYLOAD_LIMIT_BYTES, 'ReplayFailedEvent'),
+      );
+      const replayed = backend.replayFailedEvent(decodeURIComponent(replayMatch[1]));
+      sendJson(response, 202, { 'x-amzn-requestid': replayed.requestId }, JSON.stringify(replayed));
       return;
     }
     await authenticate(

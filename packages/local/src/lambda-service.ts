@@ -13,8 +13,8 @@ import {
 import { lambdaEnvironmentVariables } from './environment-variables.js';
 import {
   concurrencyLimitExceeded,
+  failedEventNotFound,
   functionNotFound,
-  invalidParameter,
   invalidRequestContent,
   LambdaServiceError,
   recursiveInvocation,
@@ -87,6 +87,11 @@ export interface LambdaServiceOptions extends SignatureOptions {
   logs?: FunctionLogOption;
   /** Keep failed async events in this JSON file as well as in memory, so they survive a restart. */
   failedEventsFile?: string;
+  /**
+   * What `redrive` sends the function for a failed event: default its original event. A service that must tell a
+   * replay from a live event wraps it here (Baton's job-run events: `toJobReplayEvent`, decision 0015).
+   */
+  redrivePayload?: (failed: FailedEvent) => unknown;
   /** Emit source maps with the bundles so stack traces point at the sources. Default true. */
   sourcemap?: boolean;
   /**
@@ -121,7 +126,10 @@ export interface LambdaService {
   functionNames(): string[];
   /** Failed async events (the on-failure destination), oldest first. */
   failedEvents(functionName?: string): FailedEvent[];
-  /** Queues a failed event again as a new async invocation (a new chain); returns its request id. */
+  /**
+   * Queues a failed event again as a new async invocation (a new chain) and then drops its record; returns the
+   * invocation's request id. Throws a 404 LambdaServiceError for an id it does not hold.
+   */
   redrive(failedEventId: string): string;
   /** Ends every environment of a function abruptly; running invocations fail. Returns how many ended. */
   killEnvironments(functionName: string): Promise<number>;
@@ -340,7 +348,13 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
       }
     : undefined;
 
-  const api = createInvokeApiServer({ invoke, getFunction, ...(authenticate ? { authenticate } : {}) });
+  const api = createInvokeApiServer({
+    invoke,
+    getFunction,
+    failedEvents: (functionName) => failureDestination.list(functionName),
+    replayFailedEvent: (id) => ({ id, requestId: service.redrive(id) }),
+    ...(authenticate ? { authenticate } : {}),
+  });
   const { port, url } = await api.listen(options.port ?? 0, host);
 
   // The emulators of this process call the service directly (see in-process.ts), as the Invoke API server
@@ -459,7 +473,7 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
   };
   let stopped: Promise<void> | undefined;
 
-  return {
+  const service: LambdaService = {
     url,
     port,
     region,
@@ -469,15 +483,18 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
     failedEvents: (functionName) => failureDestination.list(functionName),
     redrive(failedEventId) {
       const failed = failureDestination.list().find((event) => event.id === failedEventId);
-      if (failed === undefined) throw invalidParameter(`No failed event with id ${failedEventId}`);
+      if (failed === undefined) throw failedEventNotFound(failedEventId);
       const hosted = functions.get(failed.functionName);
       if (hosted === undefined) throw functionNotFound(failed.functionArn);
-      failureDestination.take(failedEventId);
       const chain = continueChain(undefined, hosted.fn.arn);
       const requestId = randomUUID();
+      const payload = JSON.stringify(
+        options.redrivePayload ? options.redrivePayload(failed) : failed.payload,
+      );
+      // The record goes only once the event is accepted: a redrive that threw leaves it to be redriven again.
       hosted.enqueue({
         requestId,
-        payload: JSON.stringify(failed.payload),
+        payload,
         traceHeader: chain.traceHeader,
         invokedFunctionArn: hosted.fn.arn,
         chainPosition: chain.position,
@@ -485,6 +502,7 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
         attempts: 0,
         notBefore: 0,
       });
+      failureDestination.take(failedEventId);
       return requestId;
     },
     killEnvironments(functionName) {
@@ -534,6 +552,7 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
       return stopped;
     },
   };
+  return service;
 }
 
 /**

@@ -6,7 +6,7 @@ import { DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PROBLEM_GATEWAY_RESPONSES } from '@baton/api-gateway';
 import { createJobsTable } from '@baton/dynamodb';
-import { toJobRunEvent } from '@baton/self-invoke';
+import { looksLikeJobRunEvent, toJobReplayEvent, toJobRunEvent } from '@baton/self-invoke';
 import {
   type Door,
   functionEnvironment,
@@ -97,6 +97,8 @@ export interface Endpoints {
   readonly dynamodb: string;
   /** Each function in use, by key: its name (as deployed, so also the name to invoke). */
   readonly functions: Record<string, string>;
+  /** The function serving the `invoke` door (its name, to invoke through `invoke`), when the service has one. */
+  readonly invokeFunction?: string;
 }
 
 export interface RunningService {
@@ -252,6 +254,10 @@ export async function startService<K extends string>(
       baseDir: appDir,
       environment: { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint },
       logs,
+      // A replay tells the worker so: only a replay puts back in the queue a job failed because Lambda gave up
+      // delivering its event (decision 0015), as the failure bus's replay rule does in AWS.
+      redrivePayload: (failed) =>
+        looksLikeJobRunEvent(failed.payload) ? toJobReplayEvent(failed.payload, failed.id) : failed.payload,
       ...(options.timeScale !== undefined && { timeScale: options.timeScale }),
       ...(options.faults !== undefined && { faults: options.faults }),
       ...(options.reloadOnChange !== undefined && { reloadOnChange: options.reloadOnChange }),
@@ -312,6 +318,7 @@ export async function startService<K extends string>(
       clientCredentials,
     );
 
+    const invokeDoorFunction = servingFunction(definition, 'invoke');
     const endpoints: Endpoints = {
       invoke: lambda.url,
       ...(restApi !== undefined && { restApi }),
@@ -319,6 +326,7 @@ export async function startService<K extends string>(
       ...(functionUrl !== undefined && { functionUrl }),
       dynamodb: dynamo.endpoint,
       functions: Object.fromEntries(inUse.map((key) => [key, nameOf(key)])),
+      ...(invokeDoorFunction !== undefined && { invokeFunction: nameOf(invokeDoorFunction) }),
     };
     return { endpoints, lambda, stop, resumed, reconcileNow: housekeeping.reconcileNow };
   } catch (error) {
@@ -402,7 +410,8 @@ export async function resumeJobs(
  * What AWS does on a schedule and on the failure bus, done here by timers: runs the reconciler (the handler that
  * is deployed on a schedule) and hands each async event the Lambda service gave up on to the failed-event
  * handler, as the EventBridge rule on the failure bus does — an EventBridge event whose detail is Lambda's
- * invocation record. Failed events stay in the Lambda service's failure destination for `redrive`.
+ * invocation record. Failed events stay in the Lambda service's failure destination for `redrive` (and the
+ * Invoke API's `/_baton/failed-events` routes), which sends a job-run event back as a replay.
  */
 function startHousekeeping(
   lambda: LambdaService,

@@ -10,7 +10,7 @@ import {
 } from '@baton/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { JobRunEventSchema } from './job-run-event.js';
+import { JobRunEventSchema, unwrapReplay } from './job-run-event.js';
 
 /**
  * Lambda's on-failure invocation record (lambda/latest/dg/invocation-async-retain-records), as a Lambda
@@ -62,7 +62,8 @@ export function createFailedEventHandler(options: FailedEventHandlerOptions) {
       return { handled: false, reason: 'not-an-invocation-record' };
     }
     const { requestContext, requestPayload, responsePayload } = record.data;
-    const jobRun = JobRunEventSchema.safeParse(requestPayload);
+    // A replayed event that failed again is a failure of the same hop: its job is failed (and replayable) again.
+    const jobRun = JobRunEventSchema.safeParse(unwrapReplay(requestPayload).event);
     if (!jobRun.success) {
       logger.info('A failed event that is not a job-run event: nothing to record', {
         condition: requestContext.condition,

@@ -3,7 +3,16 @@ export {
   type FailedEventHandlerOptions,
   type FailedEventResult,
 } from './failed-event-handler.js';
-export { type JobRunEvent, JobRunEventSchema, looksLikeJobRunEvent, toJobRunEvent } from './job-run-event.js';
+export {
+  type JobReplayEvent,
+  JobReplayEventSchema,
+  type JobRunEvent,
+  JobRunEventSchema,
+  looksLikeJobRunEvent,
+  toJobReplayEvent,
+  toJobRunEvent,
+  unwrapReplay,
+} from './job-run-event.js';
 export { createJobWorker, type JobWorkerOptions, type JobWorkerResult } from './job-worker.js';
 export {
   LambdaJobDispatcher,

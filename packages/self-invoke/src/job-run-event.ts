@@ -29,3 +29,48 @@ export const toJobRunEvent = (message: DispatchMessage): JobRunEvent => ({
   ...(message.correlationId !== undefined &&
     isValidCorrelationId(message.correlationId) && { correlationId: message.correlationId }),
 });
+
+/**
+ * A job-run event an operator replayed from the failure destination (decision 0015): the original event,
+ * wrapped with the replay's name. Only a replay may put back in the queue a job that failed because Lambda gave
+ * up delivering it; a stray duplicate of the original event must not turn a failure a client has seen back into
+ * a run. The envelope is what the failure bus's replay rule sends (an input transformer around the record's
+ * `requestPayload`) and what the local service's replay sends.
+ */
+export const JobReplayEventSchema = z.strictObject({
+  baton: z.literal('job.replay'),
+  v: z.literal(1),
+  /** The replay's name (EventBridge's `replay-name`, or the local failed event's id): for the logs. */
+  replay: z.string().min(1).max(256),
+  /** The event that failed: a job-run event, or (a replayed replay that failed again) another envelope. */
+  event: z.unknown(),
+});
+
+export type JobReplayEvent = z.infer<typeof JobReplayEventSchema>;
+
+/** How deep replays of failed replays may nest before the event is refused (each failure wraps it once more). */
+const MAX_REPLAY_DEPTH = 8;
+
+/** The replay envelope around an event that failed; an envelope is re-wrapped, never nested. */
+export const toJobReplayEvent = (event: unknown, replay: string): JobReplayEvent => ({
+  baton: 'job.replay',
+  v: 1,
+  replay,
+  event: unwrapReplay(event).event,
+});
+
+/**
+ * The job-run event inside replay envelopes (however deeply a replayed replay that failed again nests them), and
+ * the name of the outermost replay; the event as it is when it is no envelope.
+ */
+export function unwrapReplay(event: unknown): { readonly event: unknown; readonly replay?: string } {
+  let replay: string | undefined;
+  let inner = event;
+  for (let depth = 0; depth < MAX_REPLAY_DEPTH; depth++) {
+    const envelope = JobReplayEventSchema.safeParse(inner);
+    if (!envelope.success) break;
+    replay ??= envelope.data.replay;
+    inner = envelope.data.event;
+  }
+  return replay === undefined ? { event: inner } : { event: inner, replay };
+}

@@ -5,15 +5,17 @@ import {
   type IdGenerator,
   type JobStore,
   type Registry,
+  type RequeueOutcome,
   type RunJobOptions,
   type RunJobOutcome,
   randomIds,
+  requeueFailedDelivery,
   runJob,
   type Scheduler,
   systemClock,
 } from '@baton/core';
 import type { Context } from 'aws-lambda';
-import { JobRunEventSchema } from './job-run-event.js';
+import { JobRunEventSchema, unwrapReplay } from './job-run-event.js';
 import { LambdaJobDispatcher, sharedLambdaClient } from './lambda-job-dispatcher.js';
 
 export interface JobWorkerOptions
@@ -36,6 +38,8 @@ export type JobWorkerResult =
       readonly jobId: string;
       readonly hop: number;
       readonly outcome: RunJobOutcome['outcome'];
+      /** A replayed event (decision 0015): its name, and whether it put the job back in the queue. */
+      readonly replay?: { readonly name: string; readonly requeue: RequeueOutcome['outcome'] };
     };
 
 /**
@@ -43,6 +47,8 @@ export type JobWorkerResult =
  * (a duplicate delivery is a logged no-op), and — when the job must continue or retry — invokes its own
  * function for the next hop, so continuation hops are always self-invocations. A malformed event is logged
  * and dropped (retrying it could never help); a store failure is thrown, so that Lambda retries the event.
+ * A replayed event (the failure bus's replay, wrapped with its name) first puts back in the queue a job that
+ * failed because Lambda gave up delivering that hop (`requeueFailedDelivery`), then runs like any delivery.
  */
 export function createJobWorker(options: JobWorkerOptions) {
   const logger = options.logger ?? new Logger({ serviceName: 'baton' });
@@ -54,7 +60,8 @@ export function createJobWorker(options: JobWorkerOptions) {
   return async function runJobFromEvent(event: unknown, context: Context): Promise<JobWorkerResult> {
     logger.resetKeys();
     logger.addContext(context);
-    const parsed = parseJobRunEvent(event, logger);
+    const unwrapped = unwrapReplay(event);
+    const parsed = parseJobRunEvent(unwrapped.event, logger);
     if (!parsed.success) {
       logger.error('Dropped a malformed job-run event', {
         issues: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
@@ -63,7 +70,15 @@ export function createJobWorker(options: JobWorkerOptions) {
     }
     const { jobId, hop, correlationId } = parsed.data;
     if (correlationId) logger.setCorrelationId(correlationId);
-    logger.appendKeys({ jobId, hop });
+    logger.appendKeys({ jobId, hop, ...(unwrapped.replay !== undefined && { replay: unwrapped.replay }) });
+
+    let replay: { name: string; requeue: RequeueOutcome['outcome'] } | undefined;
+    if (unwrapped.replay !== undefined) {
+      const requeue = await requeueFailedDelivery({ store: options.store, clock }, { jobId, hop });
+      if (requeue.outcome === 'requeued') logger.warn('A replay put the job back in the queue');
+      else logger.info('A replay found nothing to put back in the queue', { reason: requeue.reason });
+      replay = { name: unwrapped.replay, requeue: requeue.outcome };
+    }
 
     const dispatcher = new LambdaJobDispatcher({ client, functionName: context.functionName });
     const outcome = await runJob(
@@ -87,7 +102,7 @@ export function createJobWorker(options: JobWorkerOptions) {
       },
     );
     logOutcome(logger, outcome);
-    return { handled: true, jobId, hop, outcome: outcome.outcome };
+    return { handled: true, jobId, hop, outcome: outcome.outcome, ...(replay && { replay }) };
   };
 }
 

@@ -110,8 +110,10 @@ describe('pnpm start (baton dev)', () => {
       'functions',
       'httpApi',
       'invoke',
+      'invokeFunction',
       'restApi',
     ]);
+    expect(endpoints.invokeFunction).toBe(endpoints.functions.rpc);
     expect(endpoints.restApi).toMatch(/\/local$/);
     expect(Object.keys(endpoints.functions).sort()).toEqual(['api', 'rpc', 'url', 'worker']);
 

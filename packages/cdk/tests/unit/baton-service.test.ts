@@ -15,6 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BatonService,
   type BatonServiceProps,
+  failedEventsParameterNames,
+  failedEventsParameterPath,
   JobsTable,
   RECONCILER_ERRORS_METRIC,
   reconcilerMetricNamespace,
@@ -53,6 +55,7 @@ let staging: BatonService<'api'>;
 let shared: BatonService<'api'>;
 let sharedTable: JobsTable;
 let caller: iam.Role;
+let operator: iam.Role;
 let synthMs: number;
 
 beforeAll(() => {
@@ -72,6 +75,8 @@ beforeAll(() => {
   shared = new BatonService(stack, 'Shared', { ...base, prefix: 'shared', existingTable: sharedTable.table });
   caller = new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountRootPrincipal() });
   reports.grantInvoke(caller);
+  operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+  reports.grantFailedEvents(operator);
   // cdk-nag runs here: a finding nobody acknowledged would make synth throw.
   app.synth();
   template = Template.fromStack(stack);
@@ -148,11 +153,81 @@ describe('a Function-URL-only service', () => {
         },
       });
     }
-    expect(namesOf('AWS::SSM::Parameter', 'Name').sort()).toEqual([
-      '/baton/reports/doors/function-url',
-      '/baton/shared-reports/doors/function-url',
-      '/baton/staging-reports/doors/function-url',
+    expect(namesOf('AWS::SSM::Parameter', 'Name').sort()).toEqual(
+      ['reports', 'shared-reports', 'staging-reports']
+        .flatMap((base) => [
+          `/baton/${base}/doors/function-url`,
+          `/baton/${base}/failed-events/archive`,
+          `/baton/${base}/failed-events/bus`,
+          `/baton/${base}/failed-events/log-group`,
+        ])
+        .sort(),
+    );
+  });
+
+  it('publishes where the failed events are, for baton failed list|replay, beside the door parameters', () => {
+    for (const service of [reports, staging]) {
+      const path = failedEventsParameterPath(definition, service.naming);
+      const names = failedEventsParameterNames(path);
+      const { failureDestination: failures } = service;
+      const parameterValue = (name: string) =>
+        resourcesOf('AWS::SSM::Parameter').find(([, r]) => r.Properties.Name === name)?.[1].Properties.Value;
+      expect(parameterValue(names.logGroup)).toEqual({ Ref: logicalId(failures.logGroup) });
+      expect(parameterValue(names.archive)).toEqual({ 'Fn::GetAtt': [logicalId(failures.archive), 'Arn'] });
+      expect(parameterValue(names.bus)).toEqual({ 'Fn::GetAtt': [logicalId(failures.bus), 'Arn'] });
+    }
+    expect(failedEventsParameterPath(definition, staging.naming)).toBe(
+      '/baton/staging-reports/failed-events',
+    );
+  });
+
+  it('hands a replayed failure back to its function wrapped as a replay, whatever the original event held', () => {
+    const fn = reports.functions.get('api');
+    const rules = fn && reports.failureDestination.rulesFor(fn);
+    const [, rule] = resourcesOf('AWS::Events::Rule').find(
+      ([id]) => id === logicalId(rules?.replayRule as IConstruct),
+    ) as [
+      string,
+      { Properties: { Targets: Record<string, unknown>[]; EventPattern: Record<string, unknown> } },
+    ];
+    expect(rule.Properties.EventPattern['replay-name']).toEqual([{ exists: true }]);
+    const [target] = rule.Properties.Targets;
+    expect(target?.InputPath).toBeUndefined();
+    const transformer = target?.InputTransformer as {
+      InputPathsMap: Record<string, string>;
+      InputTemplate: string;
+    };
+    expect(transformer.InputPathsMap).toEqual({ replay: '$.replay-name', event: '$.detail.requestPayload' });
+    // What EventBridge makes of it for a replayed record: strings quoted in the template, the event as JSON.
+    const original = { baton: 'job.run', v: 1, jobId: 'j-1', hop: 2, correlationId: 'c-1' };
+    const delivered = JSON.parse(
+      transformer.InputTemplate.replace('<replay>', 'baton-j1-1700000000000').replace(
+        '<event>',
+        JSON.stringify(original),
+      ),
+    );
+    expect(delivered).toEqual({
+      baton: 'job.replay',
+      v: 1,
+      replay: 'baton-j1-1700000000000',
+      event: original,
+    });
+  });
+
+  it('grantFailedEvents lets an operator list and replay the failed events, nothing more', () => {
+    const statements = resourcesOf('AWS::IAM::Policy')
+      .filter(
+        ([, p]) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: logicalId(operator) }]),
+      )
+      .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: { Action: unknown }[] }).Statement);
+    expect(statements.map((s) => s.Action)).toEqual([
+      ['ssm:DescribeParameters', 'ssm:GetParameters', 'ssm:GetParameter', 'ssm:GetParameterHistory'],
+      ['ssm:DescribeParameters', 'ssm:GetParameters', 'ssm:GetParameter', 'ssm:GetParameterHistory'],
+      ['ssm:DescribeParameters', 'ssm:GetParameters', 'ssm:GetParameter', 'ssm:GetParameterHistory'],
+      'logs:FilterLogEvents',
+      'events:StartReplay',
     ]);
+    expect(JSON.stringify(statements)).not.toContain('"*"');
   });
 
   it('prefix changes every name, so copies of a service fit one stack', () => {

@@ -30,6 +30,7 @@ interface Endpoints {
   functionUrl?: string;
   dynamodb: string;
   functions: Record<string, string>;
+  invokeFunction?: string;
 }
 
 async function greetOverHttp(endpoints: Endpoints, name: string) {
@@ -71,7 +72,14 @@ describe('baton dev', () => {
     const endpoints = JSON.parse(
       await readFile(join(projectDir, '.baton/endpoints.json'), 'utf8'),
     ) as Endpoints;
-    expect(Object.keys(endpoints).sort()).toEqual(['dynamodb', 'functions', 'httpApi', 'invoke']);
+    expect(Object.keys(endpoints).sort()).toEqual([
+      'dynamodb',
+      'functions',
+      'httpApi',
+      'invoke',
+      'invokeFunction',
+    ]);
+    expect(endpoints.invokeFunction).toBe('cli-fixture-rpc');
     expect(endpoints.functions).toEqual({
       api: 'cli-fixture-api',
       rpc: 'cli-fixture-rpc',

@@ -40,6 +40,7 @@ describe('baton init, then baton dev on what it wrote', () => {
       'functions',
       'httpApi',
       'invoke',
+      'invokeFunction',
       'restApi',
     ]);
 

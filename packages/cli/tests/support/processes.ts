@@ -71,6 +71,14 @@ export function startBaton(
   };
 }
 
+/**
+ * A process group started some other way (a pseudo-terminal's child leads a session, and so a group, of its
+ * own): stopped with the others by stopAllGroups, and killed when the test process exits.
+ */
+export function trackGroup(pid: number): void {
+  running.add(pid);
+}
+
 /** Sends a signal to every process of the group; false when none is left. */
 export function signalGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
   try {

@@ -1,4 +1,4 @@
-import type { Job, JobError } from '../job.js';
+import type { Job, JobChanges, JobError } from '../job.js';
 import type { IdGenerator, JobDispatcher, JobStore, Scheduler } from '../ports.js';
 import { transition } from '../transition.js';
 
@@ -46,6 +46,8 @@ export async function failQueuedJob(
   deps: Pick<DispatchDeps, 'store' | 'clock' | 'ids'>,
   job: Job,
   error: JobError,
+  /** More changes for the write that fails it (the failed-event handler's mark, see recordFailedDelivery). */
+  changes: Pick<JobChanges, 'hop' | 'reconciled'> = {},
 ): Promise<Job | undefined> {
   const at = new Date(deps.clock.now()).toISOString();
   const holder = deps.ids.leaseHolder();
@@ -61,7 +63,7 @@ export async function failQueuedJob(
     deps.store,
     claimed,
     'failed',
-    { lease: null, finishedAt: at, error },
+    { ...changes, lease: null, finishedAt: at, error },
     { leaseHolder: holder },
   );
 }

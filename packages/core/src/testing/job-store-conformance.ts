@@ -493,6 +493,58 @@ export function describeJobStoreConformance(name: string, factory: ConformanceFa
     );
 
     it(
+      'puts a failed job back in the queue on an update (a replayed failed delivery): unfinished and claimable again',
+      withStore(async (store, clock) => {
+        const at = new Date(clock.now()).toISOString();
+        const job = sampleJob(clock, {
+          status: 'failed',
+          attempts: 3,
+          hop: 2,
+          reconciled: 1,
+          checkpoint: { batch: 7 },
+          startedAt: at,
+          finishedAt: at,
+          error: { type: 'DeliveryFailed', message: 'gave up', retryable: true },
+        });
+        await store.create(job);
+        const changes = {
+          status: 'queued',
+          hop: 1,
+          attempts: 0,
+          error: null,
+          finishedAt: null,
+          reconciled: null,
+        } as const;
+        // Conditioned on the mark as read: a stale one is refused.
+        expect(
+          await store.update(job.id, { status: 'failed', leaseHolder: null, reconciled: 2 }, changes),
+        ).toBe(undefined);
+        clock.advance(1_000);
+        const requeued = await store.update(
+          job.id,
+          { status: 'failed', leaseHolder: null, reconciled: 1 },
+          changes,
+        );
+        expect(requeued).toMatchObject({ status: 'queued', hop: 1, attempts: 0, checkpoint: { batch: 7 } });
+        for (const gone of ['error', 'finishedAt', 'reconciled', 'lease'])
+          expect(requeued).not.toHaveProperty(gone);
+        expect(await store.get(job.id)).toEqual(requeued);
+        // Back in the unfinished jobs the reconciler looks at, and claimable by the replayed delivery's hop.
+        clock.advance(60_000);
+        const stale = await store.findStale({
+          updatedBefore: new Date(clock.now()).toISOString(),
+          limit: 10,
+        });
+        expect(stale.map((found) => found.id)).toContain(job.id);
+        const lease = { holder: 'replay', expiresAt: new Date(clock.now() + 60_000).toISOString() };
+        expect(await store.claim(job.id, { lease, hop: 2, now: clock.now() })).toMatchObject({
+          claimed: true,
+          job: { status: 'running', hop: 2, attempts: 1, lease },
+        });
+      }),
+    );
+
+    it(
       'returns copies: changing a returned job does not change the stored one',
       withStore(async (store, clock) => {
         const job = sampleJob(clock);

@@ -35,8 +35,8 @@ export type FailedDeliveryOutcome =
  * with the reason — its runner crashed on every attempt, or the event aged out under throttling — instead of
  * leaving it queued or running until its retention ends. An event is acted on only while it is the job's
  * current one: a job that ended, moved on to a later hop, or is held by a live runner of another invocation
- * is left alone. So a replay of the archived event (after a fix) reaches a job that can still run, and is a
- * no-op for one that ended.
+ * is left alone. The job keeps the hop of the event, so that a replay of the archived event (after a fix) can
+ * put it back in the queue (requeueFailedDelivery); a replay of a job that ended otherwise is a no-op.
  */
 export async function recordFailedDelivery(
   deps: RecordFailedDeliveryDeps,
@@ -46,12 +46,16 @@ export async function recordFailedDelivery(
   if (!job) return { outcome: 'ignored', reason: 'not-found' };
   if (isTerminal(job.status)) return { outcome: 'ignored', reason: 'finished' };
   const error = deliveryError(delivery);
+  // What a replay of this event checks (requeueFailedDelivery): the hop Lambda gave up on, and one more
+  // maintenance action in the job's `reconciled` count (at least 1) — the requeue clears it and only another
+  // failure of delivery sets it again, so a replay that read this failure cannot act on the end of a later run.
+  const mark = { hop: delivery.hop, reconciled: (job.reconciled ?? 0) + 1 };
 
   if (job.status === 'queued') {
     // The hop a queued job waits for is the one after the hop that last claimed it.
     const awaitedHop = job.hop === undefined ? 0 : job.hop + 1;
     if (delivery.hop !== awaitedHop) return { outcome: 'ignored', reason: 'stale-event' };
-    const failed = await failQueuedJob(deps, job, error);
+    const failed = await failQueuedJob(deps, job, error, mark);
     return failed ? { outcome: 'failed', job: failed } : { outcome: 'ignored', reason: 'changed-meanwhile' };
   }
 
@@ -64,7 +68,7 @@ export async function recordFailedDelivery(
     deps.store,
     job,
     'failed',
-    { lease: null, finishedAt: new Date(deps.clock.now()).toISOString(), error },
+    { ...mark, lease: null, finishedAt: new Date(deps.clock.now()).toISOString(), error },
     {
       leaseHolder: job.lease?.holder ?? null,
       ...(job.lease && { leaseExpiresAt: job.lease.expiresAt }),
@@ -73,6 +77,9 @@ export async function recordFailedDelivery(
   );
   return failed ? { outcome: 'failed', job: failed } : { outcome: 'ignored', reason: 'changed-meanwhile' };
 }
+
+/** The error types of a job failed because Lambda gave up delivering its event (its operation never failed). */
+export const DELIVERY_FAILURE_TYPES: readonly string[] = ['DeliveryFailed', 'EventAgeExceeded'];
 
 function deliveryError(delivery: FailedDelivery): JobError {
   const attempts = delivery.attempts === undefined ? '' : ` after ${delivery.attempts} attempt(s)`;

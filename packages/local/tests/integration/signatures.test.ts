@@ -145,6 +145,29 @@ describe('the Invoke API', () => {
     expect(signed).toMatchObject({ status: 200, json: { echo: { amount: 1 } } });
   });
 
+  it('checks the callers of the failed-events routes as it checks invokes', async () => {
+    const list = `${lambda.url}/_baton/failed-events?functionName=echo`;
+    const unsigned = await request(list, { method: 'GET' });
+    expect(unsigned.status).toBe(403);
+    expect(unsigned.headers.get('x-amzn-errortype')).toBe('MissingAuthenticationTokenException');
+    const wrong = await signedFetch(
+      list,
+      {},
+      { key: { ...alice, secretAccessKey: 'guess' }, service: 'lambda' },
+    );
+    expect(wrong.status).toBe(403);
+    expect(await signedFetch(list, {}, { key: alice, service: 'lambda' })).toMatchObject({
+      status: 200,
+      json: { failedEvents: [] },
+    });
+    const replay = `${lambda.url}/_baton/failed-events/nope/replay`;
+    expect((await request(replay, { method: 'POST' })).status).toBe(403);
+    expect(await signedFetch(replay, { method: 'POST' }, { key: bob, service: 'lambda' })).toMatchObject({
+      status: 404,
+      json: { Message: expect.stringMatching(/^No failed event with id nope/) },
+    });
+  });
+
   it('lets a function call a function with the credentials of its environment', async () => {
     const response = await client(bob).send(
       new InvokeCommand({

@@ -1,7 +1,7 @@
 import { randomIds, submitJob } from '@baton/core';
 import { InMemoryJobDispatcher, InMemoryJobStore, ManualClock, testRegistry } from '@baton/core/testing';
 import { describe, expect, it } from 'vitest';
-import { createFailedEventHandler, toJobRunEvent } from '../../src/index.js';
+import { createFailedEventHandler, toJobReplayEvent, toJobRunEvent } from '../../src/index.js';
 import { lambdaContext } from '../fixtures/lambda-context.js';
 
 const OWNER = 'arn:aws:iam::111122223333:user/alice';
@@ -72,6 +72,24 @@ describe('the failed-event handler', () => {
     // A replay of the same record finds the job ended: a no-op.
     expect(await handler(raw, context)).toMatchObject({
       outcome: { outcome: 'ignored', reason: 'finished' },
+    });
+  });
+
+  it('marks failed (and replayable again) the job of a replayed event that failed in turn', async () => {
+    const { store, deps, handler } = await setUp();
+    const { job } = await submitJob(deps, { owner: OWNER, operation: 'greet', input: { name: 'a' } });
+    const replayed = toJobReplayEvent(toJobReplayEvent(toJobRunEvent({ jobId: job.id, hop: 0 }), 'r1'), 'r2');
+    expect(replayed).toMatchObject({ replay: 'r2', event: { baton: 'job.run' } });
+    expect(await handler(failureEvent(replayed), lambdaContext('failed-events'))).toMatchObject({
+      handled: true,
+      jobId: job.id,
+      outcome: { outcome: 'failed' },
+    });
+    expect(await store.get(job.id)).toMatchObject({
+      status: 'failed',
+      hop: 0,
+      reconciled: 1,
+      error: { type: 'DeliveryFailed' },
     });
   });
 

@@ -1,9 +1,16 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { defineOperation, defineRegistry, randomIds, submitJob, systemClock } from '@baton/core';
+import {
+  defineOperation,
+  defineRegistry,
+  randomIds,
+  recordFailedDelivery,
+  submitJob,
+  systemClock,
+} from '@baton/core';
 import { InMemoryJobDispatcher, InMemoryJobStore } from '@baton/core/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
-import { createJobWorker, toJobRunEvent, withJobWorker } from '../../src/index.js';
+import { createJobWorker, toJobReplayEvent, toJobRunEvent, withJobWorker } from '../../src/index.js';
 import { startFakeLambdaEndpoint } from '../fixtures/fake-lambda-endpoint.js';
 import { lambdaContext } from '../fixtures/lambda-context.js';
 
@@ -67,6 +74,40 @@ describe('the job worker handler', () => {
     expect((await store.get(job.id))?.result).toEqual({ counted: 3 });
     expect(await worker(event, lambdaContext('fn'))).toMatchObject({ outcome: 'skipped' });
     expect(endpoint.received).toEqual([]);
+  });
+
+  it('runs, once, a job Lambda gave up delivering when its event is replayed — and only then', async () => {
+    const { endpoint, client, store, submit } = await setUp();
+    cleanups.push(endpoint.close, () => client.destroy());
+    const worker = createJobWorker({ registry, store, client });
+    const { job } = await submit({ n: 2, stepMs: 0 });
+    const deps = { store, clock: systemClock, ids: randomIds };
+    await recordFailedDelivery(deps, { jobId: job.id, hop: 0, condition: 'RetriesExhausted' });
+    const original = toJobRunEvent({ jobId: job.id, hop: 0, correlationId: 'corr-42' });
+
+    // A stray duplicate of the original event is no replay: the failure a client may have seen stands.
+    expect(await worker(original, lambdaContext('fn'))).toMatchObject({ outcome: 'skipped' });
+    expect(await store.get(job.id)).toMatchObject({ status: 'failed', error: { type: 'DeliveryFailed' } });
+
+    const replayed = toJobReplayEvent(original, 'replay-1');
+    expect(await worker(replayed, lambdaContext('fn'))).toEqual({
+      handled: true,
+      jobId: job.id,
+      hop: 0,
+      outcome: 'succeeded',
+      replay: { name: 'replay-1', requeue: 'requeued' },
+    });
+    expect(await store.get(job.id)).toMatchObject({
+      status: 'succeeded',
+      result: { counted: 2 },
+      attempts: 1,
+    });
+    // A second delivery of the replay (or another replay of the same event) finds the job finished. Two at once
+    // are the core's tests (requeue-failed-delivery.test.ts), on its fake scheduler.
+    expect(await worker(toJobReplayEvent(replayed, 'replay-2'), lambdaContext('fn'))).toMatchObject({
+      outcome: 'skipped',
+      replay: { name: 'replay-2', requeue: 'ignored' },
+    });
   });
 
   it('continues a job that runs short of time by invoking its own function for the next hop', async () => {
