@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 /**
  * Baton as a new user meets it: every package packed, installed from the tarballs with npm into a project in a
  * temporary folder outside this repository, `baton init`, `baton dev` with a sync call and an async job on
- * every door over plain HTTP, and `cdk synth` of the project's CDK app.
+ * every door over plain HTTP and through `baton ops` and `baton run`, and `cdk synth` of the project's CDK app.
  */
 const run = promisify(execFile);
 const repositoryRoot = resolve(import.meta.dirname, '../..');
@@ -224,6 +224,90 @@ describe('a project outside the repository', () => {
       );
       expect(job).toMatchObject({ status: 'succeeded', result: { primes: 664_579 } });
       expectProgressed(fractions);
+    });
+
+    /**
+     * `npx baton …` in the project, as a user types it, its output piped (not a terminal): stdout, stderr and the
+     * exit code, whatever the code. Its own process group, killed when it ends or overstays, so that nothing it
+     * started (npx runs baton as a child) outlives the test.
+     */
+    async function baton(args: readonly string[], timeoutMs = 60_000) {
+      const child = spawn('npx', ['--no-install', 'baton', ...args], {
+        cwd: project,
+        env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const killGroup = () => {
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // The group has already ended.
+        }
+      };
+      process.once('exit', killGroup);
+      let stdout = '';
+      let stderr = '';
+      child.stdout?.on('data', (chunk: Buffer) => {
+        stdout += chunk;
+      });
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk;
+      });
+      const timer = setTimeout(killGroup, timeoutMs);
+      try {
+        const code = await new Promise<number | null>((done, fail) => {
+          child.once('error', fail);
+          child.once('close', (exitCode) => done(exitCode));
+        });
+        const shown = `baton ${args.join(' ')} exited with ${code}:\n${stdout}\n${stderr}`;
+        return { code, stdout, stderr, shown };
+      } finally {
+        clearTimeout(timer);
+        killGroup();
+        process.removeListener('exit', killGroup);
+      }
+    }
+
+    it('`baton ops` names the operation, with a `baton run` example that works as printed', async () => {
+      const ops = await baton(['ops']);
+      expect(ops.code, ops.shown).toBe(0);
+      expect(ops.stdout).toContain('count-primes');
+      const example = ops.stdout.match(/e\.g\. baton (run count-primes[^\n]*)/)?.[1];
+      expect(example, ops.stdout).toBeDefined();
+      const run = await baton((example as string).trim().split(/\s+/));
+      expect(run.code, run.shown).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ primes: expect.any(Number) });
+    });
+
+    it('`baton run` prints the result as JSON on a piped stdout', async () => {
+      const result = await baton(['run', 'count-primes', 'upTo=100000']);
+      expect(result.code, result.shown).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual({ upTo: 100_000, primes: 9592 });
+    });
+
+    it('`baton run --async --wait` follows the job in plain lines and prints its result', async () => {
+      const result = await baton([
+        'run',
+        'count-primes',
+        'upTo=2000000',
+        'batchSize=100000',
+        '--async',
+        '--wait',
+      ]);
+      expect(result.code, result.shown).toBe(0);
+      // Piped, the progress is plain lines on stderr: no bar redrawn with escape codes, in either stream.
+      expect(result.stdout).not.toContain('\x1b');
+      expect(result.stderr).not.toContain('\x1b');
+      expect(result.stderr).toMatch(/succeeded/);
+      expect(JSON.parse(result.stdout)).toEqual({ upTo: 2_000_000, primes: 148_933 });
+    });
+
+    it('`baton run` with an input the operation refuses exits 3 and names the field', async () => {
+      const result = await baton(['run', 'count-primes', 'upTo=1']);
+      expect(result.code, result.shown).toBe(3);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(/upTo/);
     });
   });
 
