@@ -95,8 +95,18 @@ export function failedTable(events: readonly FailedEventSummary[], now = Date.no
 /** `baton failed replay <id>`: sends the event to its function again, as it was first sent. */
 export async function failedReplayCommand(id: string, flags: FailedFlags, io: CliIo): Promise<number> {
   const source = await failedEventsSource(flags, io);
+  const event = (await reaching(() => source.list())).find((candidate) => candidate.id === id);
   const replayed = await reaching(() => source.replay(id));
-  if (outputMode(io, io.env, flags.json === true) === 'json') printJson(io, replayed);
-  else io.stdout.write(`Replayed ${replayed.id}: ${replayed.detail}\n`);
+  if (outputMode(io, io.env, flags.json === true) === 'json') {
+    printJson(io, { ...replayed, ...(event?.jobId !== undefined && { jobId: event.jobId }) });
+    return EXIT.ok;
+  }
+  io.stdout.write(`Replayed ${replayed.id}: ${replayed.detail}\n`);
+  // The job stays failed until the worker takes the replayed event (moments later): say so, and how to follow it.
+  if (event?.jobId !== undefined) {
+    io.stderr.write(
+      `Job ${event.jobId} goes back to the queue when its function takes the event: baton jobs watch ${event.jobId}\n`,
+    );
+  }
   return EXIT.ok;
 }

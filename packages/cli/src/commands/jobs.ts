@@ -123,6 +123,9 @@ async function watch(
   for (const job of jobs) progress.track(job.id, multi ? label(job) : job.operation);
   const followOne = async (job: JobView): Promise<void> => {
     const handle: JobHandle<unknown> = client.job(job.id);
+    // The job as it was seen to end: asking again could find it moved on (a replay puts a failed job back in
+    // the queue), and a watch reports the end it saw.
+    let ended: JobView;
     try {
       await follow(handle, {
         signal: interrupt.signal,
@@ -130,10 +133,11 @@ async function watch(
         intervalMs: multi ? FOLLOW_INTERVAL_MS * 2 : FOLLOW_INTERVAL_MS,
         onProgress: (update) => (mode === 'json' ? jsonLine(update) : progress.update(update)),
       });
+      ended = await handle.get({ signal: interrupt.signal });
     } catch (error) {
       if (!(error instanceof BatonJobFailedError || error instanceof BatonJobCancelledError)) throw error;
+      ended = error.job;
     }
-    const ended = await handle.get({ signal: interrupt.signal });
     outcomes.push(ended);
     progress.finish(job.id, ended.status, Date.now() - startedAt);
     if (mode === 'json') jsonLine(ended);

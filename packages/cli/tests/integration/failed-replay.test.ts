@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 // The local package's own fixture: a service whose job runs fail while a marker file exists (a deployed bug,
 // until the fix). @baton/local ships no tests, so it is reached by path.
 import { type ReplayFixture, startReplayFixture } from '../fixtures/replay/service.js';
@@ -46,6 +46,15 @@ describe('baton failed', () => {
     expect(replayed.code, replayed.stderr).toBe(0);
     expect(replayed.stdout).toMatch(new RegExp(`^Replayed ${id}: `));
 
+    // The job is failed until the worker takes the replayed event, then queued, running and succeeded.
+    expect(replayed.stderr).toContain(`baton jobs watch ${job.id}`);
+    await vi.waitFor(
+      async () => {
+        const got = await baton(['jobs', 'get', job.id, '--json'], projectDir);
+        expect((JSON.parse(got.stdout) as { status: string }).status).not.toBe('failed');
+      },
+      { timeout: 30_000, interval: 100 },
+    );
     const watched = await baton(['jobs', 'watch', job.id], projectDir);
     expect(watched.code, watched.stderr).toBe(0);
     expect(JSON.parse(watched.stdout)).toEqual({ greeting: 'hello, replayed' });
