@@ -260,6 +260,8 @@ describe('IAM: least privilege per function', () => {
         : []),
       { actions: ['lambda:InvokeFunction'], resources: expectedInvokeTargets(key) },
       { actions: ['events:PutEvents'], resources: [`<${logicalId(synth.service.failureBus)}.Arn>`] },
+      // Its `Baton Job Finished` events, on the service's own bus (decision 0018).
+      { actions: ['events:PutEvents'], resources: [`<${logicalId(synth.service.eventBus)}.Arn>`] },
       { actions: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], resources: ['*'] },
     ].map((s) => ({ ...s, effect: 'Allow' }));
     expect(statements).toEqual(expect.arrayContaining(expected));
@@ -315,6 +317,12 @@ describe('IAM: least privilege for the maintenance functions', () => {
     resources: ['*'],
     effect: 'Allow',
   };
+  /** The jobs they end are announced on the service's own bus, and only there. */
+  const jobEvents = () => ({
+    actions: ['events:PutEvents'],
+    resources: [`<${logicalId(synth.service.eventBus)}.Arn>`],
+    effect: 'Allow',
+  });
 
   it('reconciler: Query on the unfinished index only; BatchGetItem, GetItem, UpdateItem on the table; invoke the job runner', () => {
     const statements = statementsOf('reconciler');
@@ -335,6 +343,7 @@ describe('IAM: least privilege for the maintenance functions', () => {
         resources: [functionArnOf(functionName(service, jobRunner(service)))],
         effect: 'Allow',
       },
+      jobEvents(),
       xray,
     ];
     expect(statements).toEqual(expect.arrayContaining(expected));
@@ -349,18 +358,19 @@ describe('IAM: least privilege for the maintenance functions', () => {
     ]);
   });
 
-  it('failed-event handler: GetItem and UpdateItem on the table, nothing else', () => {
+  it('failed-event handler: GetItem and UpdateItem on the table, and its job events, nothing else', () => {
     const statements = statementsOf('failedEvents');
     const expected = [
       ownLogs('failedEvents'),
       { actions: [...FAILED_EVENTS_TABLE_ACTIONS].sort(), resources: [table()], effect: 'Allow' },
+      jobEvents(),
       xray,
     ];
     expect(statements).toEqual(expect.arrayContaining(expected));
     expect(statements).toHaveLength(expected.length);
   });
 
-  it('neither may write items whole, delete, scan, put events or query the owner index', () => {
+  it('neither may write items whole, delete, scan, put events on another bus or query the owner index', () => {
     for (const key of maintenanceKeys) {
       const actions = statementsOf(key).flatMap((s) => s.actions);
       for (const refused of [
@@ -368,9 +378,12 @@ describe('IAM: least privilege for the maintenance functions', () => {
         'dynamodb:DeleteItem',
         'dynamodb:Scan',
         'dynamodb:BatchWriteItem',
-        'events:PutEvents',
       ])
         expect(actions, `${key} may not ${refused}`).not.toContain(refused);
+      const putEventsOn = statementsOf(key)
+        .filter((s) => s.actions.includes('events:PutEvents'))
+        .flatMap((s) => s.resources);
+      expect(putEventsOn).toEqual([`<${logicalId(synth.service.eventBus)}.Arn>`]);
       const resources = statementsOf(key).flatMap((s) => s.resources);
       expect(resources.filter((r) => r.includes(`/index/${jobsTable.ownerIndex}`))).toEqual([]);
     }
@@ -530,7 +543,9 @@ describe('the doors', () => {
     const key = defined(servedBy('rest-api'), 'the rest-api function');
     const fnId = logicalId(deployed(key).function);
     const methods = resourcesOf(synth.template, 'AWS::ApiGateway::Method');
-    expect(methods).toHaveLength(HTTP_ROUTES.length);
+    // Six routes, GET /openapi.json among them (spelled out, so that a change of the table is a change here too).
+    expect(methods).toHaveLength(6);
+    expect(HTTP_ROUTES).toHaveLength(6);
     const validatorId = logicalId(
       defined(synth.service.restApi, 'REST API').node.findChild('RequestValidator'),
     );
@@ -633,6 +648,8 @@ describe('the doors', () => {
     expect(routes.map(([, r]) => r.Properties.RouteKey).sort()).toEqual(
       HTTP_ROUTES.map((r) => `${r.method} ${r.path}`).sort(),
     );
+    expect(routes.map(([, r]) => r.Properties.RouteKey)).toContain('GET /openapi.json');
+    expect(routes).toHaveLength(6);
     for (const [, route] of routes) expect(route.Properties.AuthorizationType).toBe('AWS_IAM');
     synth.template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
       IntegrationType: 'AWS_PROXY',
@@ -850,8 +867,21 @@ describe('logs and alarms', () => {
     });
   });
 
-  it('has three alarms per function in use, three for the maintenance functions, and no others', () => {
-    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * inUse.length + 3);
+  it('service: alarms on its failed jobs, from the JobsFailed metric its functions write (EMF)', () => {
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `${service.name}-jobsfailed`,
+      Namespace: 'Baton',
+      MetricName: 'JobsFailed',
+      Dimensions: [{ Name: 'service', Value: service.name }],
+      Period: 300,
+      Threshold: 1,
+      Statistic: 'Sum',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('has three alarms per function in use, three for the maintenance functions, one for failed jobs, and no others', () => {
+    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * inUse.length + 4);
   });
 });
 

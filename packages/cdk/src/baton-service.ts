@@ -5,6 +5,7 @@ import {
   defineService,
   doorParameterName,
   doorsInUse,
+  eventBusName,
   failureBusName,
   functionEnvironment,
   functionName,
@@ -23,12 +24,13 @@ import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as events from 'aws-cdk-lib/aws-events';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { jobsFailedAlarm } from './alarms.js';
 import { BatonFunction, DEFAULT_LOG_RETENTION } from './baton-function.js';
 import { bundlingProject } from './bundling.js';
 import { FailureDestination } from './failure-destination.js';
@@ -130,7 +132,11 @@ export class BatonService<K extends string = string> extends Construct {
   readonly functions: ReadonlyMap<K, BatonFunction>;
   readonly failureDestination: FailureDestination;
   readonly failureBus: events.IEventBus;
+  /** The service's own bus: a `Baton Job Finished` event for every job that ends (decision 0018). */
+  readonly eventBus: events.EventBus;
   readonly reconciler: Reconciler;
+  /** Goes off when a job of the service ends failed (the `JobsFailed` job metric, decision 0019). */
+  readonly jobsFailedAlarm: cloudwatch.Alarm;
   readonly doors: {
     readonly restApi?: RestApiDoor;
     readonly httpApi?: HttpApiDoor;
@@ -179,6 +185,12 @@ export class BatonService<K extends string = string> extends Construct {
       ? { JOBS_TABLE: props.existingTable.tableName }
       : {};
 
+    // A bus of its own, not the failure bus: rules on finished jobs never see (or replay) failed invocations.
+    this.eventBus = new events.EventBus(this, 'Events', {
+      eventBusName: eventBusName(definition, naming),
+      description: `Events of ${base}: Baton Job Finished, one for every job that ends.`,
+    });
+
     const inUse = functionsInUse(definition);
     const runsJobs = (key: K) => jobTargets(definition, key).includes(key);
     const failedEvents = definition.maintenance.failedEvents;
@@ -202,6 +214,8 @@ export class BatonService<K extends string = string> extends Construct {
       },
     });
     this.failureBus = this.failureDestination.bus;
+    // Every function that can end a job announces it (BATON_EVENT_BUS, from the definition's environment).
+    this.eventBus.grantPutEventsTo(this.failureDestination.handler.function);
 
     const functions = new Map<K, BatonFunction>();
     for (const key of inUse) {
@@ -229,6 +243,7 @@ export class BatonService<K extends string = string> extends Construct {
         onFailure: this.failureDestination.destination,
       });
       this.failureDestination.watch(fn);
+      this.eventBus.grantPutEventsTo(fn.function);
       functions.set(key, fn);
     }
     this.functions = functions;
@@ -246,6 +261,12 @@ export class BatonService<K extends string = string> extends Construct {
       table,
       jobRunnerFunctionName: functionName(definition, jobRunner(definition), naming),
       metricNamespace: reconcilerMetricNamespace(definition, naming),
+    });
+    this.eventBus.grantPutEventsTo(this.reconciler.handler.function);
+    this.jobsFailedAlarm = jobsFailedAlarm(this, 'JobsFailedAlarm', {
+      serviceName: definition.name,
+      alarmName: `${base}-jobsfailed`,
+      alarmActions,
     });
 
     const handlerOf = (door: Door): lambda.IFunction | undefined => {
@@ -314,6 +335,7 @@ export class BatonService<K extends string = string> extends Construct {
       ...[...this.functions.values()].flatMap((fn) => fn.alarms),
       ...this.reconciler.alarms,
       ...this.failureDestination.handler.alarms,
+      this.jobsFailedAlarm,
     ];
   }
 

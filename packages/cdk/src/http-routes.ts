@@ -1,13 +1,11 @@
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 
-/** The HTTP routes of @baton/http (packages/http/src/http-api.ts), as the REST API and the HTTP API declare them. */
-export const HTTP_ROUTES = [
-  { path: '/jobs', method: 'POST' },
-  { path: '/jobs', method: 'GET' },
-  { path: '/jobs/{id}', method: 'GET' },
-  { path: '/jobs/{id}/cancel', method: 'POST' },
-  { path: '/operations', method: 'GET' },
-] as const;
+/**
+ * The HTTP routes every HTTP door serves, as the REST API and the HTTP API declare them: @baton/http's route
+ * table itself, read from its import-free subpath (docs/decisions/0017-openapi-from-the-route-table.md), so a
+ * route the door serves is a route the gateway has. Each is `{ method, path, operationId, summary }`.
+ */
+export { HTTP_ROUTES } from '@baton/http/routes';
 
 /**
  * One JSON line per request, with the caller's IAM ARN (the job owner) and where time went. The REST and HTTP

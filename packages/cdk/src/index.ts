@@ -1,4 +1,11 @@
-export { ALARM_PERIOD, type BatonAlarmProps, batonAlarm } from './alarms.js';
+export {
+  ALARM_PERIOD,
+  type BatonAlarmProps,
+  batonAlarm,
+  JOB_METRICS_NAMESPACE,
+  jobMetric,
+  jobsFailedAlarm,
+} from './alarms.js';
 export {
   BatonFunction,
   type BatonFunctionProps,

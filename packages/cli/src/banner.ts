@@ -3,27 +3,32 @@
  * the service's real operations, and who the caller is locally. Pure text, so it is tested without a service.
  */
 
+import {
+  clientContextFor,
+  doorExamples,
+  EXAMPLE_CALLER,
+  type ExampleEndpoints,
+  type ExampleOperation,
+  HTTP_DOORS,
+  type ServedBy,
+  shellQuote,
+} from '@baton/local/examples';
+
 /** The endpoints of a running service, as @baton/local reports them (and `.baton/endpoints.json` holds). */
-export interface BannerEndpoints {
-  readonly invoke: string;
-  readonly restApi?: string;
-  readonly httpApi?: string;
-  readonly functionUrl?: string;
+export interface BannerEndpoints extends ExampleEndpoints {
   readonly dynamodb: string;
-  readonly functions: Readonly<Record<string, string>>;
+  /** The dashboard (a browser page): every job, the failed events, these examples. */
+  readonly dashboard?: string;
 }
 
-/** An operation to build the examples from: its name and an input it accepts. */
-export interface ExampleOperation {
-  readonly name: string;
-  readonly input: unknown;
-}
+// Shared with the dashboard (@baton/local), which shows the same examples.
+export { clientContextFor, type ExampleOperation, shellQuote };
 
 export interface BannerInput {
   readonly service: string;
   readonly endpoints: BannerEndpoints;
   /** The function key serving each door, for the doors the service has. */
-  readonly servedBy: Readonly<Partial<Record<'rest-api' | 'http-api' | 'function-url' | 'invoke', string>>>;
+  readonly servedBy: ServedBy;
   readonly jobsTable: string;
   /** The service's operations (undefined: they could not be listed). */
   readonly operations: readonly ExampleOperation[] | undefined;
@@ -37,32 +42,6 @@ export interface BannerInput {
   readonly paths: { readonly definition: string; readonly endpoints: string; readonly data: string };
   readonly reloadOnChange: boolean;
 }
-
-type HttpDoor = 'restApi' | 'httpApi' | 'functionUrl';
-const HTTP_DOORS: readonly {
-  key: HttpDoor;
-  door: 'rest-api' | 'http-api' | 'function-url';
-  label: string;
-  detail: string;
-}[] = [
-  { key: 'restApi', door: 'rest-api', label: 'REST API', detail: "API Gateway v1, stage 'local'" },
-  { key: 'httpApi', door: 'http-api', label: 'HTTP API', detail: 'API Gateway v2' },
-  { key: 'functionUrl', door: 'function-url', label: 'Function URL', detail: 'no gateway' },
-];
-/** The SigV4 service name a door's signatures are scoped to. */
-const SIGNING_SERVICE: Record<HttpDoor, string> = {
-  restApi: 'execute-api',
-  httpApi: 'execute-api',
-  functionUrl: 'lambda',
-};
-const EXAMPLE_CALLER = 'alice';
-
-/** Single-quotes a word for a POSIX shell. */
-export const shellQuote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
-
-/** The client context naming the caller of a direct invoke, as `aws lambda invoke --client-context` takes it. */
-export const clientContextFor = (caller: string) =>
-  Buffer.from(JSON.stringify({ custom: { caller } })).toString('base64');
 
 export function renderBanner(input: BannerInput): string {
   const { endpoints, servedBy } = input;
@@ -87,6 +66,13 @@ export function renderBanner(input: BannerInput): string {
       : 'any function by name',
   ]);
   rows.push(['DynamoDB', endpoints.dynamodb, `table ${input.jobsTable}`]);
+  if (endpoints.dashboard !== undefined) {
+    rows.push([
+      'Dashboard (a browser)',
+      endpoints.dashboard,
+      'every job, live; failed events; these examples',
+    ]);
+  }
   const labelWidth = Math.max(...rows.map(([label]) => label.length)) + 2;
   const urlWidth = Math.max(...rows.map(([, url]) => url.length)) + 2;
   for (const [label, url, note] of rows)
@@ -95,15 +81,15 @@ export function renderBanner(input: BannerInput): string {
   lines.push('');
 
   const operations = input.operations ?? [];
-  const operation = operations[0] ?? { name: '<operation>', input: {} };
-  const payload = shellQuote(JSON.stringify({ operation: operation.name, input: operation.input }));
   lines.push(
     input.operations === undefined
       ? 'Operations: could not be listed; GET /operations on any HTTP door lists them.'
       : `Operations: ${operations.map((o) => o.name).join(', ')} (GET /operations describes them, with JSON Schemas).`,
   );
   lines.push('');
-  lines.push(...examples(endpoints, servedBy, payload, operation.name));
+  for (const example of doorExamples(endpoints, servedBy, operations[0])) {
+    lines.push(`${example.title}:`, ...example.lines.map((line) => `  ${line}`));
+  }
   lines.push('');
   lines.push(...callerNotes(input));
   lines.push('');
@@ -114,52 +100,6 @@ export function renderBanner(input: BannerInput): string {
     `Endpoints are in ${input.paths.endpoints}; jobs are kept in ${input.paths.data}. Ctrl-C stops.`,
   );
   return lines.join('\n');
-}
-
-function examples(
-  endpoints: BannerEndpoints,
-  servedBy: BannerInput['servedBy'],
-  payload: string,
-  operationName: string,
-): string[] {
-  const json = `-H 'content-type: application/json'`;
-  const doors = HTTP_DOORS.filter(({ key }) => endpoints[key] !== undefined);
-  const lines: string[] = [];
-  const [first, second, third] = doors;
-  if (first) {
-    const base = endpoints[first.key] as string;
-    lines.push(
-      `Run ${operationName} and wait for its result (${first.label}):`,
-      `  curl -s ${base}/jobs ${json} -d ${payload}`,
-    );
-    const asyncDoor = second ?? first;
-    const asyncBase = endpoints[asyncDoor.key] as string;
-    lines.push(
-      `Ask for a job instead: 202 + Location (${asyncDoor.label}):`,
-      `  curl -s -i ${asyncBase}/jobs ${json} -H 'prefer: respond-async' -d ${payload}`,
-      `  then poll the Location it answers: curl -s ${new URL(asyncBase).origin}<Location>   (status, progress, result)`,
-    );
-    if (third) {
-      lines.push(
-        `Wait at most 2 s for the answer, else 202 (${third.label}):`,
-        `  curl -s -i ${endpoints[third.key]}/jobs ${json} -H 'prefer: wait=2' -d ${payload}`,
-      );
-    }
-    lines.push(
-      'The operations, with their input and output schemas:',
-      `  curl -s ${base}/operations`,
-      `Another caller's jobs (SigV4: the access key names the owner; this one has none yet):`,
-      `  curl -s ${base}/jobs --aws-sigv4 'aws:amz:us-east-1:${SIGNING_SERVICE[first.key]}' --user 'KEY2:secret'`,
-    );
-  }
-  const invokeFunction = servedBy.invoke ? endpoints.functions[servedBy.invoke] : undefined;
-  if (invokeFunction) {
-    lines.push(
-      `Direct invoke (AWS CLI v2), naming its caller (${EXAMPLE_CALLER}) in the client context:`,
-      `  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 aws lambda invoke --endpoint-url ${endpoints.invoke} --function-name ${invokeFunction} --cli-binary-format raw-in-base64-out --client-context ${clientContextFor(EXAMPLE_CALLER)} --payload ${payload} /dev/stdout`,
-    );
-  }
-  return lines;
 }
 
 function callerNotes(input: BannerInput): string[] {

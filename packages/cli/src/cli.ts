@@ -22,13 +22,13 @@ const JOB_STATUS_CHOICES = ['queued', 'running', 'succeeded', 'failed', 'cancell
 
 export type { CliIo } from './io.js';
 
-const MAX_BASE_PORT = 65_535 - 4;
+const MAX_BASE_PORT = 65_535 - 5;
 
 function portNumber(value: string): number {
   const port = Number(value);
   if (!/^\d+$/.test(value) || !Number.isInteger(port) || port > MAX_BASE_PORT) {
     throw new InvalidArgumentError(
-      `a port is 0 (any free ports) or the first of five in a row, 1 to ${MAX_BASE_PORT}.`,
+      `a port is 0 (any free ports) or the first of six in a row, 1 to ${MAX_BASE_PORT}.`,
     );
   }
   return port;
@@ -127,7 +127,7 @@ export async function runCli(argvWithDebug: readonly string[], io: CliIo): Promi
     .addOption(
       new Option(
         '--port <n>',
-        'first of five ports: REST API, HTTP API, Function URL, Invoke API, DynamoDB; 0 = any free',
+        'first of six ports: REST API, HTTP API, Function URL, Invoke API, DynamoDB, dashboard; 0 = any free',
       )
         .env('BATON_PORT')
         .default(3000)
@@ -189,6 +189,27 @@ export async function runCli(argvWithDebug: readonly string[], io: CliIo): Promi
     .action(async (dir, options) => {
       const result = await init(dir, { name: options.name }, io.cwd);
       io.stdout.write(initReport(result, dir));
+    });
+
+  program
+    .command('openapi')
+    .description(
+      "Write the service's OpenAPI 3.1 document — the HTTP API every HTTP door serves, with each operation's schemas — from its definition and registry. --check compares instead of writing.",
+    )
+    .option('--config <file>', 'the service definition (default: baton.config.ts here or in a folder above)')
+    .option(
+      '--registry <file>',
+      "the module exporting the operations' registry (default: src/operations/index.ts)",
+    )
+    .option('--out <file>', 'where to write it, relative to the definition (default: docs/openapi.json)')
+    .option('--check', 'write nothing; exit 1 if the file is missing or differs from what would be written')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  baton openapi\n  baton openapi --check\n  baton openapi --out openapi.json',
+    )
+    .action(async (options) => {
+      const { openApiCommand } = await import('./commands/openapi.js');
+      exitCode = await openApiCommand(options, io);
     });
 
   withTarget(

@@ -49,10 +49,35 @@ export function findConfig(cwd: string, explicit?: string): string {
  * `@baton/service` and the rest resolve through the project's own node_modules, as they would for the file.
  */
 export async function loadDefinition(file: string): Promise<ServiceDefinition> {
-  const dir = dirname(file);
-  const outDir = join(dir, '.baton');
+  const module = await importTypeScript(file, dirname(file), 'config');
+  const exported = module.default ?? module.service;
+  if (typeof exported !== 'object' || exported === null) {
+    throw new UserError(
+      `${file} exports no service: export the result of defineService({ … }) as its default export (or as \`service\`).`,
+    );
+  }
+  try {
+    // Idempotent on a defined service; checks (and completes) one written as a plain object.
+    return defineService(exported as Parameters<typeof defineService>[0]);
+  } catch (error) {
+    throw new UserError(`${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/**
+ * A TypeScript module of the project, imported. Node 20 cannot import TypeScript, so the file is bundled first
+ * with esbuild — its own relative imports inlined, packages left as imports — into a temporary `.mjs` inside the
+ * project's `.baton/` folder: from there its packages resolve through the project's own node_modules, as they
+ * would for the file. A compile or load error is a UserError naming the file.
+ */
+export async function importTypeScript(
+  file: string,
+  projectDir: string,
+  name: string,
+): Promise<Record<string, unknown>> {
+  const outDir = join(projectDir, '.baton');
   await mkdir(outDir, { recursive: true });
-  const outfile = join(outDir, `config.${process.pid}.${Date.now().toString(36)}.mjs`);
+  const outfile = join(outDir, `${name}.${process.pid}.${Date.now().toString(36)}.mjs`);
   try {
     try {
       await build({
@@ -64,7 +89,7 @@ export async function loadDefinition(file: string): Promise<ServiceDefinition> {
         format: 'esm',
         target: 'node20',
         logLevel: 'silent',
-        absWorkingDir: dir,
+        absWorkingDir: projectDir,
       });
     } catch (error) {
       const details =
@@ -73,25 +98,12 @@ export async function loadDefinition(file: string): Promise<ServiceDefinition> {
           .join('\n') ?? String(error);
       throw new UserError(`${file} could not be compiled:\n${details}`);
     }
-    let module: Record<string, unknown>;
     try {
-      module = (await import(pathToFileURL(outfile).href)) as Record<string, unknown>;
+      return (await import(pathToFileURL(outfile).href)) as Record<string, unknown>;
     } catch (error) {
       throw new UserError(
         `${file} failed to load: ${error instanceof Error ? error.message : String(error)}`,
       );
-    }
-    const exported = module.default ?? module.service;
-    if (typeof exported !== 'object' || exported === null) {
-      throw new UserError(
-        `${file} exports no service: export the result of defineService({ … }) as its default export (or as \`service\`).`,
-      );
-    }
-    try {
-      // Idempotent on a defined service; checks (and completes) one written as a plain object.
-      return defineService(exported as Parameters<typeof defineService>[0]);
-    } catch (error) {
-      throw new UserError(`${file}: ${error instanceof Error ? error.message : String(error)}`);
     }
   } finally {
     await rm(outfile, { force: true });

@@ -12,7 +12,10 @@ import { describeOperations } from './operations.js';
 export interface DevOptions {
   /** The service definition file; default: baton.config.ts (or .mts/.js/.mjs) here or in a folder above. */
   readonly config?: string | undefined;
-  /** The first of five consecutive ports (REST API, HTTP API, Function URL, Invoke API, DynamoDB); 0 = any free. */
+  /**
+   * The first of six consecutive ports (REST API, HTTP API, Function URL, Invoke API, DynamoDB, dashboard);
+   * 0 = any free.
+   */
   readonly port: number;
   readonly host: string;
   /** Where DynamoDB keeps the jobs; default `<project>/.baton/dynamodb`. */
@@ -114,6 +117,8 @@ export async function dev(options: DevOptions, io: DevIo): Promise<number> {
     }),
     stopRequested.then(() => undefined),
   ]);
+  // The dashboard's examples run the same operation as the banner's.
+  running.dashboard.setOperations(operations);
   const shown = (path: string) => {
     const rel = relative(io.cwd, path);
     return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel;

@@ -1,6 +1,14 @@
 export { canonicalJson, jsonSizeBytes } from './canonical-json.js';
 export * from './errors.js';
+export {
+  announceFinished,
+  JOB_FINISHED_DETAIL_TYPE,
+  JOB_FINISHED_SOURCE,
+  type JobFinishedDetail,
+  jobFinishedDetail,
+} from './events.js';
 export { type Execution, executeOperation, toJobError } from './execute-operation.js';
+export * from './history.js';
 export { DEFAULT_RETENTION_MS, type IntakeRequest, newJob, takeIn } from './intake.js';
 export * from './job.js';
 export * from './limits.js';

@@ -1,4 +1,5 @@
 import { Unauthenticated, ValidationError } from './errors.js';
+import { historyEntry } from './history.js';
 import type { Job, JobLease, JobProgress, Json } from './job.js';
 import { CORRELATION_ID_MAX_LENGTH, isValidCorrelationId } from './limits.js';
 import type { AnyOperation } from './operation.js';
@@ -58,17 +59,22 @@ export function newJob(
     readonly checkpoint?: Json;
     readonly progress?: JobProgress;
     readonly runningUnder?: JobLease;
+    /** Who created it, for its history (the function serving the request). */
+    readonly by?: string;
+    /** A note for its first history entry (e.g. a hand-over from a sync run). */
+    readonly note?: string;
   } = {},
 ): Job {
   const now = deps.clock.now();
   const at = new Date(now).toISOString();
+  const status = extra.runningUnder ? 'running' : 'queued';
   return {
     id: deps.ids.jobId(),
     operation: parsed.operation.name,
     operationVersion: parsed.operation.version,
     input: parsed.input,
     owner,
-    status: extra.runningUnder ? 'running' : 'queued',
+    status,
     attempts: extra.runningUnder ? 1 : 0,
     cancelRequested: false,
     createdAt: at,
@@ -79,5 +85,13 @@ export function newJob(
     ...(extra.correlationId !== undefined && { correlationId: extra.correlationId }),
     ...(extra.checkpoint !== undefined && { checkpoint: extra.checkpoint }),
     ...(extra.progress !== undefined && { progress: extra.progress }),
+    // A recorded sync run is born running: its first entry is its claim (by the request that runs it).
+    history: [
+      historyEntry(at, extra.runningUnder ? 'claimed' : 'queued', status, {
+        ...(extra.runningUnder && { hop: 0, attempt: 1 }),
+        by: extra.by ?? extra.runningUnder?.holder,
+        note: extra.note,
+      }),
+    ],
   };
 }

@@ -1,4 +1,5 @@
 import { IllegalTransition } from './errors.js';
+import type { JobHistoryEntry } from './history.js';
 
 /** JSON as stored: what an input, result or checkpoint may hold. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -91,6 +92,11 @@ export interface Job {
   readonly correlationId?: string;
   /** After this instant the job is gone (retention); stores treat it as absent even before deleting it. */
   readonly expiresAt: string;
+  /**
+   * Its transitions, oldest first: the last 50 (older dropped), bounded in bytes (src/history.ts). Each entry is
+   * written by the write that made the transition, never by a write of its own. Absent on jobs stored before it.
+   */
+  readonly history?: readonly JobHistoryEntry[];
 }
 
 /** The fields a conditional update may change. `null` removes an optional field. */
@@ -107,6 +113,8 @@ export interface JobChanges {
   readonly finishedAt?: string | null;
   readonly lease?: JobLease | null;
   readonly cancelRequested?: boolean;
+  /** The whole history after this write (the writer appends to the history it read; see appendHistory). */
+  readonly history?: readonly JobHistoryEntry[];
 }
 
 /**
@@ -177,11 +185,28 @@ export interface JobView {
   readonly finishedAt?: string;
   readonly cancelRequested: boolean;
   readonly clientRequestId?: string;
+  /** The request's correlation id, which every log line and hop of the job carries (decision 0019). */
+  readonly correlationId?: string;
   readonly expiresAt: string;
+  /** Only when asked for (`GET /jobs/{id}?history=1`, getJob with `history: true`). */
+  readonly history?: readonly JobHistoryEntry[];
 }
 
 export function toJobView(job: Job): JobView {
-  const { input: _input, owner: _owner, checkpoint: _checkpoint, lease: _lease, ...rest } = job;
-  const { operationVersion: _v, correlationId: _c, hop: _h, reconciled: _r, ...view } = rest;
+  const {
+    input: _input,
+    owner: _owner,
+    checkpoint: _checkpoint,
+    lease: _lease,
+    history: _history,
+    ...rest
+  } = job;
+  const { operationVersion: _v, hop: _h, reconciled: _r, ...view } = rest;
   return view;
+}
+
+/** The client's view of a job with its history (the last 50 entries) when asked for, as toJobView without. */
+export function jobViewOf(job: Job, options: { readonly history?: boolean | undefined } = {}): JobView {
+  const view = toJobView(job);
+  return options.history ? { ...view, history: (job.history ?? []).slice(-50) } : view;
 }

@@ -3,6 +3,7 @@
  * `@baton/core/testing` are the reference implementations; `@baton/core/testing/conformance` holds the
  * suite every adapter of a port must pass unchanged.
  */
+import type { JobHistoryEntry } from './history.js';
 import type { Job, JobChanges, JobExpectation, JobLease } from './job.js';
 
 export type CreateJobResult =
@@ -35,6 +36,11 @@ export interface JobClaim {
   readonly hop: number;
   /** A running job's lease is over when its expiresAt is at or before this instant. */
   readonly now: number;
+  /**
+   * Appended to the job's history by the claim's own write (the claimer has not read the history). The store
+   * does not bound it: the runner's next write does (so a stored history may briefly hold one entry more).
+   */
+  readonly entry?: JobHistoryEntry;
 }
 
 export type ClaimJobResult =
@@ -68,6 +74,8 @@ export type ClaimJobResult =
  *   jobs only (never a scan of the table): a finished job leaves that index with the write that finishes it.
  *   The index may lag writes slightly, so a job written just now may still be returned; callers re-check.
  * - `null` in JobChanges removes a field, so a JSON `null` result is stored as no result.
+ * - `history` in JobChanges replaces the stored history, which the job keeps like any other field; `claim`
+ *   appends `claim.entry` to it in the same write.
  */
 export interface JobStore {
   create(job: Job): Promise<CreateJobResult>;
@@ -114,4 +122,14 @@ export interface IdGenerator {
   jobId(): string;
   /** A new lease holder id: unique per run, so a stale runner cannot finish someone else's claim. */
   leaseHolder(): string;
+}
+
+/**
+ * Where a job's end is announced (`Baton Job Finished` on EventBridge). Called once per job that reaches a
+ * terminal status — succeeded, failed, cancelled — by the path whose conditional write won that transition, so a
+ * duplicate delivery (whose write loses) never announces it again. Best effort: an adapter logs a failure and
+ * resolves; the core also ignores a rejection, so an announcement never fails or delays a job's end.
+ */
+export interface JobEvents {
+  finished(job: Job): Promise<void>;
 }

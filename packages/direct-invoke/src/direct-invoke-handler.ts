@@ -1,7 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
+  CORRELATION_ID_MAX_LENGTH,
   cancelJob,
   getJob,
+  isValidCorrelationId,
+  jobViewOf,
   listJobs,
   type ServeOutcome,
   type ServeRequestDeps,
@@ -22,7 +25,13 @@ import * as z from 'zod';
 
 /** Job actions are versioned, so their shapes can change without breaking callers that pinned `v: 1`. */
 const ActionRequest = z.discriminatedUnion('action', [
-  z.strictObject({ action: z.literal('getJob'), v: z.literal(1), jobId: z.string().min(1) }),
+  z.strictObject({
+    action: z.literal('getJob'),
+    v: z.literal(1),
+    jobId: z.string().min(1),
+    /** The job's transitions too (the last 50); without it the view is as it always was. */
+    history: z.boolean().optional(),
+  }),
   z.strictObject({ action: z.literal('cancelJob'), v: z.literal(1), jobId: z.string().min(1) }),
   z.strictObject({
     action: z.literal('listJobs'),
@@ -85,7 +94,12 @@ export function createDirectInvokeHandler(options: DirectInvokeHandlerOptions) {
       return trusted ? caller : `${INVOKE_CALLER_PREFIX}${caller}`;
     });
 
-  async function handle(event: unknown, context: Context): Promise<DirectInvokeResponse> {
+  async function handle(
+    event: unknown,
+    context: Context,
+    correlationId: string,
+    served: { sync: boolean },
+  ): Promise<DirectInvokeResponse> {
     const owner = callerOf(event, context);
     if (!owner) throw new Unauthenticated('Name the caller in the client context: { custom: { caller } }.');
     if (typeof event === 'object' && event !== null && 'action' in event) {
@@ -94,7 +108,12 @@ export function createDirectInvokeHandler(options: DirectInvokeHandlerOptions) {
       const action = parsed.data;
       switch (action.action) {
         case 'getJob':
-          return toJobView(await getJob(deps, { owner, jobId: action.jobId }));
+          return jobViewOf(
+            await getJob(deps, { owner, jobId: action.jobId, history: action.history === true }),
+            {
+              history: action.history === true,
+            },
+          );
         case 'cancelJob':
           return toJobView(await cancelJob(deps, { owner, jobId: action.jobId }));
         case 'listJobs': {
@@ -113,46 +132,88 @@ export function createDirectInvokeHandler(options: DirectInvokeHandlerOptions) {
     if (!parsed.success)
       throw toValidationError(parsed.error, '{ operation, input, meta?: { async?, clientRequestId? } }');
     const { operation, input, meta } = parsed.data;
+    served.sync = meta?.async !== true;
     const outcome = await serveRequest(deps, {
       owner,
       operation,
       input: input ?? {},
       async: meta?.async === true,
       budgetMs: Math.max(0, context.getRemainingTimeInMillis() - marginMs),
-      correlationId: context.awsRequestId,
+      correlationId,
       ...(meta?.clientRequestId !== undefined && { clientRequestId: meta.clientRequestId }),
     });
     return toResponse(outcome, context);
   }
 
-  // The Logger is given a request's Lambda context only when it writes a line about that request (an error, a
-  // refusal), and on the first request, when it counts its cold start; the answered request's line is written
-  // by hand, as the HTTP doors' access line is (docs/decisions/0012-a-fast-door-and-a-small-bundle.md).
   const writeInvokeLine = createInvokeLine(logger);
-  let loggerContext: Context | undefined;
-  const requestLogger = (context: Context) => {
-    if (loggerContext !== context) {
-      loggerContext = context;
-      logger.resetKeys();
-      logger.addContext(context);
-    }
-    return logger;
-  };
 
   return async function handleDirectInvoke(event: unknown, context: Context): Promise<DirectInvokeResponse> {
-    if (loggerContext === undefined) requestLogger(context);
+    // The Logger is given the request's context and correlation id as it starts — not only before a line of its
+    // own, as it was (decision 0012) — so that a line an operation writes through it carries this request's
+    // correlation id, never the previous one's (decision 0019). The answered request's line is still written by
+    // hand, as the HTTP doors' access line is.
+    logger.resetKeys();
+    logger.addContext(context);
+    const served = { sync: false };
+    let correlationId: string | undefined;
     try {
-      const response = await handle(event, context);
-      writeInvokeLine(context, (response as { status?: unknown }).status);
+      correlationId = correlationIdOf(context);
+      logger.setCorrelationId(correlationId);
+      const response = await handle(event, context, correlationId, served);
+      writeInvokeLine(context, (response as { status?: unknown }).status, correlationId);
       return response;
     } catch (error) {
       const problem = toProblem(error, context.awsRequestId);
-      if (problem.status >= 500) requestLogger(context).error('Unexpected error', error as Error);
-      else
-        requestLogger(context).info('Invoke request refused', { status: problem.status, type: problem.type });
+      // A refused correlation id is not carried: the line about the refusal has the request id.
+      if (correlationId === undefined) logger.setCorrelationId(context.awsRequestId);
+      if (problem.status >= 500) logger.error('Unexpected error', error as Error);
+      else logger.info('Invoke request refused', { status: problem.status, type: problem.type });
       return problem;
+    } finally {
+      observerOf(logger)?.requestServed(() => served.sync);
+      // Nothing written after the answer may carry this request's keys.
+      logger.resetKeys();
     }
   };
+}
+
+/**
+ * The hook a function's wiring (@baton/handlers) may hang on the Logger it gives a door, under this global
+ * symbol: told when a request has been answered, it flushes the function's metrics once per invocation.
+ */
+const REQUEST_OBSERVER = Symbol.for('baton.requestObserver');
+const observerOf = (logger: Logger) =>
+  (logger as unknown as { [REQUEST_OBSERVER]?: { requestServed(isSync: () => boolean): void } })[
+    REQUEST_OBSERVER
+  ];
+
+/**
+ * The request's correlation id: the one the caller names in the client context (`{ custom: { correlationId }
+ * }`, beside `caller`), checked as the HTTP doors check `X-Correlation-Id` — 1 to 256 visible ASCII characters,
+ * else the request is refused — or, when it names none, the invocation's request id. The client context is
+ * used rather than `meta` in the payload so that every request, job actions included, can carry one, and the
+ * payload stays the operation request every door shares.
+ */
+function correlationIdOf(context: Context): string {
+  const custom: unknown = context.clientContext?.custom;
+  const id =
+    typeof custom === 'object' && custom !== null
+      ? (custom as { correlationId?: unknown }).correlationId
+      : undefined;
+  if (id === undefined || id === null) return context.awsRequestId;
+  if (typeof id === 'string' && isValidCorrelationId(id)) return id;
+  const [message, code] =
+    typeof id !== 'string'
+      ? ['Must be a string.', 'invalid_type']
+      : id.length === 0
+        ? ['Must not be empty.', 'too_small']
+        : id.length > CORRELATION_ID_MAX_LENGTH
+          ? [`Must be at most ${CORRELATION_ID_MAX_LENGTH} characters; it has ${id.length}.`, 'too_big']
+          : ['Must be visible ASCII characters only (no spaces or control characters).', 'invalid_format'];
+  throw new ValidationError(
+    `The correlation id named in the client context must be 1 to ${CORRELATION_ID_MAX_LENGTH} visible ASCII characters.`,
+    [{ path: ['clientContext', 'custom', 'correlationId'], message, code }],
+  );
 }
 
 /**

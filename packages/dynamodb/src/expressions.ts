@@ -139,6 +139,13 @@ export function planClaim(
     `${startedAt} = if_not_exists(${startedAt}, ${p.value(new Date(claim.now).toISOString())})`,
     ...(first ? [`${attempts} = ${p.value(1)}`] : []),
   ];
+  // The claim's history entry rides on this write: appended to a history the claimer has not read.
+  if (claim.entry) {
+    const history = p.name('history');
+    assignments.push(
+      `${history} = list_append(if_not_exists(${history}, ${p.value([])}), ${p.value([claim.entry])})`,
+    );
+  }
   return {
     ConditionExpression: conditions.join(' AND '),
     UpdateExpression: `SET ${assignments.join(', ')} REMOVE ${p.name('reconciled')}`,
@@ -159,6 +166,7 @@ export function claimChanges(
   const common = {
     lease: claim.lease,
     hop: claim.hop,
+    ...(claim.entry && { history: [...(job.history ?? []), claim.entry] }),
     ...(job.reconciled !== undefined && { reconciled: null }),
     ...(!job.startedAt && { startedAt: new Date(claim.now).toISOString() }),
   };

@@ -135,14 +135,14 @@ export function createAccessLine(logger: Logger) {
 
 /**
  * The line the direct-invoke door writes per answered request, `{"level":"INFO","message":"Invoke request",…,
- * "status":…}`, as the Powertools Logger prints `logger.info('Invoke request', { status })` after `resetKeys()`
- * and `addContext(context)` — written here for the reason `createAccessLine` is (the tests hold it to the
- * Logger's own line).
+ * "correlation_id":…,"status":…}`, as the Powertools Logger prints `logger.info('Invoke request', { status })`
+ * after `resetKeys()`, `addContext(context)` and `setCorrelationId(correlationId)` — written here for the reason
+ * `createAccessLine` is (the tests hold it to the Logger's own line).
  */
 export function createInvokeLine(logger: Logger) {
   const write = requestLineWriter(logger, 'Invoke request');
-  return function writeInvokeLine(context: Context, status: unknown) {
+  return function writeInvokeLine(context: Context, status: unknown, correlationId?: string) {
     if (!infoEnabled(logger)) return;
-    write(context, undefined, member('status', status));
+    write(context, correlationId, member('status', status));
   };
 }

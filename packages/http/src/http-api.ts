@@ -14,6 +14,7 @@ import {
   ValidationError,
 } from '@baton/core';
 import type * as z from 'zod';
+import type { OpenApiInfo } from './openapi.js';
 import { parseOperationRequest } from './operation-request.js';
 import { parsePrefer } from './prefer.js';
 import {
@@ -23,6 +24,7 @@ import {
   type Problem,
   toProblem,
 } from './problem.js';
+import { HTTP_ROUTES, type HttpRouteId, routePattern } from './routes.js';
 
 /** An HTTP request as every HTTP door sees it, whatever event it came in. */
 export interface HttpRequest {
@@ -58,12 +60,18 @@ export interface HttpApiOptions {
   readonly maxBodyBytes?: number;
   /** Called with anything unexpected, before it is answered as a 500. */
   readonly onUnexpectedError?: (error: unknown) => void;
+  /**
+   * The `info` of the OpenAPI document `GET /openapi.json` serves. Default: the title is the service's name as
+   * every Baton function has it (`POWERTOOLS_SERVICE_NAME`), the version 0.0.0.
+   */
+  readonly openApi?: Partial<OpenApiInfo>;
 }
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const RETRY_AFTER_SECONDS = '2';
 
 type Route = {
+  readonly operationId: HttpRouteId;
   readonly method: string;
   readonly pattern: RegExp;
   readonly handle: (request: HttpRequest, params: string[]) => Promise<HttpResponse>;
@@ -83,11 +91,30 @@ export function createHttpApi(options: HttpApiOptions): (request: HttpRequest) =
     cancel: `${request.basePath}/jobs/${encodeURIComponent(job.id)}/cancel`,
   });
   const jobBody = (request: HttpRequest, job: Job) => ({ ...toJobView(job), links: links(request, job) });
+  // The OpenAPI document, built on its first request (it walks every schema) and kept per base path: its
+  // server is the API itself, as the caller reached it. Its builder is loaded then too, off the cold start.
+  const openApiBodies = new Map<string, string>();
+  const openApiBody = async (basePath: string): Promise<string> => {
+    let body = openApiBodies.get(basePath);
+    if (body === undefined) {
+      const { buildOpenApiDocument } = await import('./openapi.js');
+      body = JSON.stringify(
+        buildOpenApiDocument(deps.registry, {
+          title: options.openApi?.title ?? process.env.POWERTOOLS_SERVICE_NAME ?? 'Baton service',
+          version: options.openApi?.version ?? '0.0.0',
+          servers: options.openApi?.servers ?? [{ url: basePath === '' ? '/' : basePath }],
+          ...(options.openApi?.description !== undefined && { description: options.openApi.description }),
+        }),
+      );
+      openApiBodies.set(basePath, body);
+    }
+    return body;
+  };
 
+  // The routes of the one route table (routes.ts), each with its handler.
   const routes: Route[] = [
     {
-      method: 'POST',
-      pattern: /^\/jobs$/,
+      ...route('submitJob'),
       handle: async (request) => {
         const text = request.body ?? '';
         // A UTF-16 code unit is at most 3 bytes of UTF-8: most bodies are plainly under the limit, uncounted.
@@ -149,8 +176,7 @@ export function createHttpApi(options: HttpApiOptions): (request: HttpRequest) =
       },
     },
     {
-      method: 'GET',
-      pattern: /^\/jobs$/,
+      ...route('listJobs'),
       handle: async (request) => {
         const limitText = request.query.limit;
         const limit =
@@ -171,22 +197,22 @@ export function createHttpApi(options: HttpApiOptions): (request: HttpRequest) =
       },
     },
     {
-      method: 'GET',
-      pattern: /^\/jobs\/([^/]+)$/,
+      ...route('getJob'),
       handle: async (request, [id = '']) => {
         const jobId = decodePathSegment(request, id);
         if (typeof jobId !== 'string') return problemResponse(jobId.problem);
-        const job = await getJob(deps, { owner: requireOwner(request), jobId });
+        // `?history=1`: the job's transitions too (the last 50); without it the body is as it always was.
+        const history = request.query.history === '1' || request.query.history === 'true';
+        const job = await getJob(deps, { owner: requireOwner(request), jobId, history });
         return json(
           200,
-          jobBody(request, job),
+          { ...jobBody(request, job), ...(history && { history: job.history ?? [] }) },
           isTerminal(job.status) ? {} : { 'retry-after': RETRY_AFTER_SECONDS },
         );
       },
     },
     {
-      method: 'POST',
-      pattern: /^\/jobs\/([^/]+)\/cancel$/,
+      ...route('cancelJob'),
       handle: async (request, [id = '']) => {
         const jobId = decodePathSegment(request, id);
         if (typeof jobId !== 'string') return problemResponse(jobId.problem);
@@ -196,14 +222,29 @@ export function createHttpApi(options: HttpApiOptions): (request: HttpRequest) =
       },
     },
     {
-      method: 'GET',
-      pattern: /^\/operations$/,
+      ...route('listOperations'),
       handle: async (request) => {
         requireOwner(request);
         return json(200, { operations: deps.registry.describe() });
       },
     },
+    {
+      ...route('getOpenApiDocument'),
+      handle: async (request) => {
+        requireOwner(request);
+        return {
+          statusCode: 200,
+          headers: { 'content-type': JSON_CONTENT_TYPE },
+          body: await openApiBody(request.basePath),
+        };
+      },
+    },
   ];
+  for (const { operationId } of HTTP_ROUTES) {
+    if (!routes.some((handled) => handled.operationId === operationId)) {
+      throw new TypeError(`The route table's ${operationId} has no handler.`);
+    }
+  }
 
   function outcomeResponse(request: HttpRequest, outcome: ServeOutcome): HttpResponse {
     switch (outcome.kind) {
@@ -269,6 +310,13 @@ export function createHttpApi(options: HttpApiOptions): (request: HttpRequest) =
       return problemResponse(problem);
     }
   };
+}
+
+/** A route of the route table, its template compiled once, when the API is made. */
+function route(operationId: HttpRouteId): Pick<Route, 'operationId' | 'method' | 'pattern'> {
+  const found = HTTP_ROUTES.find((candidate) => candidate.operationId === operationId);
+  if (found === undefined) throw new TypeError(`No route ${operationId}.`);
+  return { operationId, method: found.method, pattern: routePattern(found.path) };
 }
 
 const instanceOf = (request: HttpRequest) => `${request.basePath}${request.path}#${request.requestId}`;

@@ -8,6 +8,7 @@ export {
   ownerOfIamArn,
   toProxyResult,
 } from './lambda-events.js';
+export { buildOpenApiDocument, type OpenApiDocument, type OpenApiInfo } from './openapi.js';
 export { parseOperationRequest } from './operation-request.js';
 export { type Preferences, parsePrefer } from './prefer.js';
 export {
@@ -18,4 +19,11 @@ export {
   toJsonPointer,
   toProblem,
 } from './problem.js';
+export {
+  HTTP_ROUTES,
+  type HttpRoute,
+  type HttpRouteId,
+  routeParameters,
+  routePattern,
+} from './routes.js';
 export { requestLogger, serveHttpEvent } from './serve-http-event.js';

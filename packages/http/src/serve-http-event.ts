@@ -5,39 +5,57 @@ import type { HttpRequest, HttpResponse } from './http-api.js';
 import { NotAnHttpEvent, toProxyResult } from './lambda-events.js';
 import { doorProblem, PROBLEM_CONTENT_TYPE, type Problem, toProblem } from './problem.js';
 
-/** What the doors keep per logger: its access line writer, and the request it is serving. */
+/** What the doors keep per logger: its access line writer. */
 interface LoggerState {
   /** Made on the logger's first answered request. */
   accessLine: ReturnType<typeof createAccessLine> | undefined;
-  context: Context | undefined;
-  correlationId: string | undefined;
-  /** Whether the Logger has been given this request's Lambda context and correlation id. */
-  prepared: boolean;
 }
 
 const states = new WeakMap<Logger, LoggerState>();
 
 /**
- * The logger, given the Lambda context and correlation id of the request it is serving, for a line about that
- * request. The doors give them only when a line other than the access line is written (an error): the
- * Powertools Logger spends ~2 µs a request on `resetKeys`, `addContext` and `setCorrelationId`, and most
- * requests write no other line (docs/decisions/0012-a-fast-door-and-a-small-bundle.md).
+ * The hook a function's wiring (@baton/handlers) may hang on the Logger it gives a door, under this global
+ * symbol: told when a request has been answered, it flushes the function's metrics once per invocation. It is
+ * asked whether the request was synchronous only when the request created a queued job (a hand-over).
+ */
+const REQUEST_OBSERVER = Symbol.for('baton.requestObserver');
+interface RequestObserver {
+  requestServed(isSync: () => boolean): void;
+}
+const observerOf = (logger: Logger) =>
+  (logger as unknown as { [REQUEST_OBSERVER]?: RequestObserver })[REQUEST_OBSERVER];
+
+/**
+ * The logger, holding the Lambda context and correlation id of the request being served. Kept for the doors'
+ * `onUnexpectedError`: since every request now gives the Logger its context as it starts, this only returns it.
  */
 export function requestLogger(logger: Logger): Logger {
-  const state = states.get(logger);
-  if (state !== undefined && !state.prepared && state.context !== undefined) {
-    state.prepared = true;
-    logger.resetKeys();
-    logger.addContext(state.context);
-    if (state.correlationId) logger.setCorrelationId(state.correlationId);
-  }
   return logger;
 }
 
 /**
- * What an HTTP door's handler does around the shared API: Lambda context and correlation id on every log line,
- * one access line per request (no bodies), an event that is not an HTTP event answered as a 400 problem, and
- * anything unexpected as a 500 problem — never a function error.
+ * Whether a `POST /jobs` asked for an answer rather than a job (no `Prefer: respond-async`, no `meta.async`).
+ * Asked only when the request created a queued job, to tell a hand-over from an async submit; the body is
+ * parsed again only when it mentions `async` at all.
+ */
+function isSyncRequest(request: HttpRequest): boolean {
+  if (request.method.toUpperCase() !== 'POST') return false;
+  if (request.headers.prefer?.toLowerCase().includes('respond-async')) return false;
+  const body = request.body ?? '';
+  if (!body.includes('"async"')) return true;
+  try {
+    return (JSON.parse(body) as { meta?: { async?: unknown } } | null)?.meta?.async !== true;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * What an HTTP door's handler does around the shared API: the Lambda context and the correlation id on every
+ * log line written while the request is served — the door's and the operation's, through the same Logger —
+ * and on none after it; the correlation id echoed in `X-Correlation-Id` on every answer (the caller's, or the
+ * gateway's request id when it sent none); one access line per request (no bodies); an event that is not an
+ * HTTP event answered as a 400 problem, and anything unexpected as a 500 problem — never a function error.
  */
 export async function serveHttpEvent(
   logger: Logger,
@@ -48,52 +66,68 @@ export async function serveHttpEvent(
   const started = Date.now();
   let state = states.get(logger);
   if (state === undefined) {
-    state = { accessLine: undefined, context, correlationId: undefined, prepared: false };
+    state = { accessLine: undefined };
     states.set(logger, state);
   }
-  state.context = context;
-  state.correlationId = undefined;
-  state.prepared = false;
-  // The first request gives the Logger its context at once: that is when the Logger counts its cold start.
-  if (state.accessLine === undefined) requestLogger(logger);
-  let request: HttpRequest;
+  // Given as the request starts, not when a line needs it: a line an operation writes through this Logger
+  // must carry this request's context and correlation id, never the previous request's (decision 0019).
+  logger.resetKeys();
+  logger.addContext(context);
+  let request: HttpRequest | undefined;
   try {
-    request = translate();
-  } catch (error) {
-    if (!(error instanceof NotAnHttpEvent)) return unexpected(logger, context.awsRequestId, error);
-    requestLogger(logger).error('Refused an event this door does not understand', { issues: error.issues });
-    const problem = doorProblem('bad-event', 'Not an HTTP event', 400, error.message, context.awsRequestId);
-    return problemResult(problem);
+    try {
+      request = translate();
+    } catch (error) {
+      logger.setCorrelationId(context.awsRequestId);
+      if (!(error instanceof NotAnHttpEvent)) return unexpected(logger, context, context.awsRequestId, error);
+      logger.error('Refused an event this door does not understand', { issues: error.issues });
+      const problem = doorProblem('bad-event', 'Not an HTTP event', 400, error.message, context.awsRequestId);
+      return problemResult(problem, context.awsRequestId);
+    }
+    const correlationId = request.correlationId ?? request.requestId;
+    logger.setCorrelationId(correlationId);
+    let response: HttpResponse;
+    try {
+      response = await api(request);
+    } catch (error) {
+      // The shared API answers its own errors; this is for an api function that does not.
+      return unexpected(logger, context, `${request.basePath}${request.path}#${request.requestId}`, error);
+    }
+    state.accessLine ??= createAccessLine(logger);
+    state.accessLine(context, correlationId, {
+      method: request.method,
+      path: request.path,
+      status: response.statusCode,
+      durationMs: Date.now() - started,
+      location: response.statusCode === 202 ? response.headers.location : undefined,
+    });
+    return toProxyResult({
+      ...response,
+      headers: { ...response.headers, 'x-correlation-id': correlationId },
+    });
+  } finally {
+    const served = request;
+    observerOf(logger)?.requestServed(() => served !== undefined && isSyncRequest(served));
+    // Nothing written after the answer (a timer, a forgotten promise) may carry this request's keys.
+    logger.resetKeys();
   }
-  state.correlationId = request.correlationId;
-  if (request.correlationId && state.prepared) logger.setCorrelationId(request.correlationId);
-  let response: HttpResponse;
-  try {
-    response = await api(request);
-  } catch (error) {
-    // The shared API answers its own errors; this is for an api function that does not.
-    return unexpected(logger, `${request.basePath}${request.path}#${request.requestId}`, error);
-  }
-  state.accessLine ??= createAccessLine(logger);
-  state.accessLine(context, request.correlationId, {
-    method: request.method,
-    path: request.path,
-    status: response.statusCode,
-    durationMs: Date.now() - started,
-    location: response.statusCode === 202 ? response.headers.location : undefined,
-  });
-  return toProxyResult(response);
 }
 
 /** Anything unexpected is logged and answered as a 500 problem, never left to become a function error. */
-function unexpected(logger: Logger, instance: string, error: unknown): APIGatewayProxyResult {
-  requestLogger(logger).error('Unexpected error', error as Error);
-  return problemResult(toProblem(error, instance));
+function unexpected(
+  logger: Logger,
+  context: Context,
+  instance: string,
+  error: unknown,
+): APIGatewayProxyResult {
+  logger.error('Unexpected error', error as Error);
+  const id = logger.getCorrelationId();
+  return problemResult(toProblem(error, instance), typeof id === 'string' ? id : context.awsRequestId);
 }
 
-const problemResult = (problem: Problem): APIGatewayProxyResult => ({
+const problemResult = (problem: Problem, correlationId: string): APIGatewayProxyResult => ({
   statusCode: problem.status,
-  headers: { 'content-type': PROBLEM_CONTENT_TYPE },
+  headers: { 'content-type': PROBLEM_CONTENT_TYPE, 'x-correlation-id': correlationId },
   body: JSON.stringify(problem),
   isBase64Encoded: false,
 });

@@ -1,6 +1,7 @@
 export type { AsyncFailureReason } from './async-event-queue.js';
 export { BundleError, bundleFunction, LAMBDA_BUNDLE_OPTIONS } from './bundler.js';
 export { type AuthType, type CallerIdentity, DEFAULT_LOCAL_PRINCIPAL_ARN } from './caller-identity.js';
+export type { Dashboard } from './dashboard/server.js';
 export {
   DataDirInUse,
   type EmbeddedDynamoDb,
@@ -33,6 +34,11 @@ export {
   SYNC_PAYLOAD_LIMIT_BYTES,
 } from './limits.js';
 export { type LocalServices, type LocalServicesOptions, startLocalServices } from './local-services.js';
+export {
+  createReferencePage,
+  type ReferencePageHandler,
+  type ReferencePageOptions,
+} from './reference-page.js';
 export { type RestApiEmulatorOptions, startRestApiEmulator } from './rest-api-emulator.js';
 export {
   isLoopbackHost,

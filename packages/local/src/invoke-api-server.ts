@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LambdaServiceError, requestTooLarge, unknownOperation } from './errors.js';
+import type { BusEvent, PutEventsResultEntry } from './event-bus.js';
 import type { InvocationOutcome } from './execution-environment.js';
 import type { FailedEvent } from './failure-destination.js';
 import { ASYNC_PAYLOAD_LIMIT_BYTES, SYNC_PAYLOAD_LIMIT_BYTES } from './limits.js';
@@ -15,6 +16,10 @@ import type { ReceivedRequest } from './sigv4.js';
  * API, the local stand-in for the failure bus's log group and archive, under the same caller checks:
  *   GET  /_baton/failed-events[?functionName=…]          → 200 { failedEvents: FailedEvent[] }, oldest first
  *   POST /_baton/failed-events/{id}/replay               → 202 { id, requestId }; 404 for an id it does not hold
+ * and EventBridge's PutEvents (awsJson1_1: `POST /` with `X-Amz-Target: AWSEvents.PutEvents`), so that a function's
+ * EventBridge client pointed here (AWS_ENDPOINT_URL_EVENTBRIDGE) puts its events on the local bus, which shows
+ * them to other processes (the dashboard, tests):
+ *   GET  /_baton/events                                  → 200 { events: BusEvent[] }, oldest first (the last 1,000)
  * This module only translates HTTP to and from the service; what an invocation means lives in the service.
  */
 
@@ -52,12 +57,22 @@ export interface InvokeApiBackend {
   failedEvents?(functionName: string | undefined): FailedEvent[];
   /** Sends a failed event back to its function; throws a 404 LambdaServiceError for an unknown id. */
   replayFailedEvent?(id: string): { id: string; requestId: string };
+  /** EventBridge's PutEvents; throws a TypeError for a request refused whole. */
+  putEvents?(entries: unknown): { FailedEntryCount: number; Entries: PutEventsResultEntry[] };
+  /** The events put so far, oldest first. */
+  events?(): BusEvent[];
+  /** Checks who calls PutEvents (a signature scoped to `events`); absent, every request is let through. */
+  authenticateEvents?(request: ReceivedRequest): Promise<LambdaServiceError | undefined>;
 }
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
 const FUNCTION_PATH = /^\/2015-03-31\/functions\/([^/]+)\/?$/;
 const FAILED_EVENTS_PATH = /^\/_baton\/failed-events\/?$/;
 const REPLAY_PATH = /^\/_baton\/failed-events\/([^/]+)\/replay\/?$/;
+const EVENTS_PATH = /^\/_baton\/events\/?$/;
+const EVENTBRIDGE_TARGET = /^AWSEvents\.(\w+)$/;
+/** EventBridge takes PutEvents requests of up to 1 MB (their entries: 256 KB, checked by the bus). */
+const PUT_EVENTS_LIMIT_BYTES = 1024 * 1024;
 
 export interface InvokeApiServer {
   server: Server;
@@ -129,6 +144,21 @@ async function handle(
         url.searchParams.get('Qualifier') ?? undefined,
       );
       sendJson(response, 200, { 'x-amzn-requestid': requestId }, JSON.stringify(body));
+      return;
+    }
+    const eventBridgeTarget = EVENTBRIDGE_TARGET.exec(header(request, 'x-amz-target') ?? '');
+    if (request.method === 'POST' && backend.putEvents && eventBridgeTarget?.[1] !== undefined) {
+      await handleEventBridge(backend, eventBridgeTarget[1], request, response, requestId);
+      return;
+    }
+    if (request.method === 'GET' && backend.events && EVENTS_PATH.test(url.pathname)) {
+      await authenticate(backend, request, await readBody(request, SYNC_PAYLOAD_LIMIT_BYTES, 'Events'));
+      sendJson(
+        response,
+        200,
+        { 'x-amzn-requestid': requestId },
+        JSON.stringify({ events: backend.events() }),
+      );
       return;
     }
     const replayMatch = REPLAY_PATH.exec(url.pathname);
@@ -210,6 +240,63 @@ async function handleInvoke(
     headers['x-amz-function-error'] = 'Unhandled';
     sendJson(response, 200, headers, JSON.stringify(outcome.error));
   }
+}
+
+/** EventBridge's JSON protocol (awsJson1_1): PutEvents, and an UnknownOperationException for anything else. */
+async function handleEventBridge(
+  backend: InvokeApiBackend,
+  operation: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+  requestId: string,
+): Promise<void> {
+  const body = await readBody(request, PUT_EVENTS_LIMIT_BYTES, 'PutEvents');
+  const refusal = await backend.authenticateEvents?.({
+    method: request.method ?? 'POST',
+    rawPath: (request.url ?? '/').split('?')[0] ?? '/',
+    rawQuery: (request.url ?? '').split('?')[1] ?? '',
+    headers: request.headers,
+    body,
+  });
+  if (refusal) {
+    sendEventBridge(response, refusal.statusCode, requestId, {
+      __type: refusal.errorType,
+      message: refusal.message,
+    });
+    return;
+  }
+  if (operation !== 'PutEvents') {
+    sendEventBridge(response, 400, requestId, {
+      __type: 'UnknownOperationException',
+      message: `The local bus answers PutEvents only, not ${operation}.`,
+    });
+    return;
+  }
+  let answer: ReturnType<NonNullable<InvokeApiBackend['putEvents']>>;
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { Entries?: unknown };
+    answer = (backend.putEvents as NonNullable<InvokeApiBackend['putEvents']>)(parsed?.Entries);
+  } catch (error) {
+    sendEventBridge(response, 400, requestId, {
+      __type: 'ValidationException',
+      message: error instanceof Error ? error.message : String(error),
+    });
+    return;
+  }
+  sendEventBridge(response, 200, requestId, answer);
+}
+
+function sendEventBridge(response: ServerResponse, status: number, requestId: string, body: unknown): void {
+  const text = JSON.stringify(body);
+  const errorType = (body as { __type?: unknown }).__type;
+  response
+    .writeHead(status, {
+      'x-amzn-requestid': requestId,
+      ...(typeof errorType === 'string' && { 'x-amzn-errortype': errorType }),
+      'content-type': 'application/x-amz-json-1.1',
+      'content-length': String(Buffer.byteLength(text)),
+    })
+    .end(text);
 }
 
 /** Throws the backend's refusal, if it has one for this request. */

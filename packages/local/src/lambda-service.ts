@@ -22,6 +22,7 @@ import {
   responseTooLargeError,
   signatureRefused,
 } from './errors.js';
+import { type BusEvent, LocalEventBus } from './event-bus.js';
 import { type FailedEvent, FailureDestination } from './failure-destination.js';
 import { FaultInjector, type FaultOptions, type FaultStats, resolveFaultOptions } from './fault-injection.js';
 import {
@@ -126,6 +127,8 @@ export interface LambdaService {
   functionNames(): string[];
   /** Failed async events (the on-failure destination), oldest first. */
   failedEvents(functionName?: string): FailedEvent[];
+  /** The events functions put on EventBridge (the local bus, the last 1,000), oldest first. */
+  events(): BusEvent[];
   /**
    * Queues a failed event again as a new async invocation (a new chain) and then drops its record; returns the
    * invocation's request id. Throws a 404 LambdaServiceError for an id it does not hold.
@@ -209,6 +212,8 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
 
   const logSink = createFunctionLogSink(options.logs ?? 'forward');
   const failureDestination = new FailureDestination(options.failedEventsFile);
+  // The Invoke API answers EventBridge's PutEvents too: functions' EventBridge clients are pointed at it.
+  const eventBus = new LocalEventBus();
   const faults = new FaultInjector(
     definitions.map((fn) => fn.name),
     options.faults,
@@ -353,7 +358,15 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
     getFunction,
     failedEvents: (functionName) => failureDestination.list(functionName),
     replayFailedEvent: (id) => ({ id, requestId: service.redrive(id) }),
+    putEvents: (entries) => eventBus.put(entries),
+    events: () => eventBus.events(),
     ...(authenticate ? { authenticate } : {}),
+    ...(signatures.verify && {
+      authenticateEvents: async (request: Parameters<typeof verifySignature>[0]) => {
+        const check = await verifySignature(request, { credentials: callers, region, service: 'events' });
+        return check.ok ? undefined : signatureRefused(check.problem, check.message);
+      },
+    }),
   });
   const { port, url } = await api.listen(options.port ?? 0, host);
 
@@ -435,7 +448,12 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
         environmentVariables: (logStreamName) =>
           lambdaEnvironmentVariables(
             fn,
-            { region, url, shared: options.environment ?? {}, credentials: functionCredentials.get(fn.name) },
+            {
+              region,
+              url,
+              shared: { AWS_ENDPOINT_URL_EVENTBRIDGE: url, ...options.environment },
+              credentials: functionCredentials.get(fn.name),
+            },
             logStreamName,
             join(bundleDir, fn.name),
           ),
@@ -481,6 +499,7 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
     bundleDir,
     functionNames: () => [...functions.keys()],
     failedEvents: (functionName) => failureDestination.list(functionName),
+    events: () => eventBus.events(),
     redrive(failedEventId) {
       const failed = failureDestination.list().find((event) => event.id === failedEventId);
       if (failed === undefined) throw failedEventNotFound(failedEventId);

@@ -19,7 +19,7 @@ export interface LocalCredential {
   principalArn: string;
 }
 
-export type SigningService = 'execute-api' | 'lambda';
+export type SigningService = 'execute-api' | 'lambda' | 'events';
 
 /** Why a signature is refused: each maps to its own error (see the doors and the Invoke API). */
 export type SignatureProblem =
@@ -56,6 +56,7 @@ export interface ReceivedRequest {
 export const SIGNATURE_MAX_SKEW_MS: Record<SigningService, number> = {
   'execute-api': 5 * 60_000,
   lambda: 15 * 60_000,
+  events: 15 * 60_000,
 };
 
 const MISSING_TOKEN = 'Missing Authentication Token';

@@ -9,6 +9,7 @@ import { createJobsTable } from '@baton/dynamodb';
 import { looksLikeJobRunEvent, toJobReplayEvent, toJobRunEvent } from '@baton/self-invoke';
 import {
   type Door,
+  doorsInUse,
   functionEnvironment,
   functionName,
   functionsInUse,
@@ -21,6 +22,7 @@ import {
   type ServiceDefinition,
   servingFunction,
 } from '@baton/service';
+import { type Dashboard, startDashboard } from './dashboard/server.js';
 import { startEmbeddedDynamoDb } from './embedded-dynamodb.js';
 import type { FailedEvent } from './failure-destination.js';
 import type { FaultOptions } from './fault-injection.js';
@@ -40,8 +42,8 @@ export interface StartServiceOptions {
   /** Default 127.0.0.1. Off loopback every door and the Invoke API check SigV4 signatures against `credentials`. */
   readonly host?: string;
   /**
-   * The first of five consecutive ports: +0 REST API, +1 HTTP API, +2 Function URL, +3 Invoke API, +4 DynamoDB
-   * (a door the service does not have leaves its port unused). 0 (the default) = any free ports.
+   * The first of six consecutive ports: +0 REST API, +1 HTTP API, +2 Function URL, +3 Invoke API, +4 DynamoDB,
+   * +5 the dashboard (a door the service does not have leaves its port unused). 0 (the default) = any free ports.
    */
   readonly basePort?: number;
   /** Where DynamoDB keeps its data; absent = in memory (tests). */
@@ -95,6 +97,8 @@ export interface Endpoints {
   readonly httpApi?: string;
   readonly functionUrl?: string;
   readonly dynamodb: string;
+  /** The dashboard, a page for a browser: every owner's jobs, live; the failed events; these endpoints. */
+  readonly dashboard: string;
   /** Each function in use, by key: its name (as deployed, so also the name to invoke). */
   readonly functions: Record<string, string>;
   /** The function serving the `invoke` door (its name, to invoke through `invoke`), when the service has one. */
@@ -104,6 +108,8 @@ export interface Endpoints {
 export interface RunningService {
   readonly endpoints: Endpoints;
   readonly lambda: LambdaService;
+  /** The dashboard: its URL, and the operations its examples run (`baton dev` learns them once the service is up). */
+  readonly dashboard: Pick<Dashboard, 'url' | 'setOperations'>;
   /** Jobs left queued or running by the last run (a `dataDir` keeps them), dispatched again at start. */
   readonly resumed: number;
   /** Runs the reconciler now, as its schedule would (asynchronously: resolves once it is queued). */
@@ -118,8 +124,8 @@ export const LOCAL_STAGE = 'local';
 export const LOCAL_CALLER = 'arn:aws:iam::000000000000:user/local-developer';
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-/** The highest base port: its fifth port (+4) is the highest there is. */
-const MAX_BASE_PORT = 65_535 - 4;
+/** The highest base port: its sixth port (+5) is the highest there is. */
+const MAX_BASE_PORT = 65_535 - 5;
 export class PortInUse extends Error {
   override readonly name = 'PortInUse';
 }
@@ -132,7 +138,7 @@ function assertPortFree(host: string, port: number): Promise<void> {
       reject(
         error.code === 'EADDRINUSE'
           ? new PortInUse(
-              `Port ${port} on ${host} is in use by another process: stop it, or choose other ports (the first of five, e.g. --port ${port + 10}).`,
+              `Port ${port} on ${host} is in use by another process: stop it, or choose other ports (the first of six, e.g. --port ${port + 10}).`,
             )
           : error,
       ),
@@ -159,7 +165,7 @@ export async function startService<K extends string>(
   const base = options.basePort ?? 0;
   if (!Number.isInteger(base) || base < 0 || base > MAX_BASE_PORT) {
     throw new Error(
-      `basePort must be 0 (any free ports) or the first of five ports, 1 to ${MAX_BASE_PORT}; got ${base}.`,
+      `basePort must be 0 (any free ports) or the first of six ports, 1 to ${MAX_BASE_PORT}; got ${base}.`,
     );
   }
   const appDir = checkedAppDir(options.appDir);
@@ -173,7 +179,8 @@ export async function startService<K extends string>(
   const naming: NamingOptions = options.prefix === undefined ? {} : { prefix: options.prefix };
   const inUse = functionsInUse(definition);
   const nameOf = (key: K) => functionName(definition, key, naming);
-  // The embedded DynamoDB has no authentication at all: it stays on loopback (the functions run on this machine).
+  // The embedded DynamoDB and the dashboard check no signatures at all: they stay on loopback (the functions run
+  // on this machine, and the dashboard is an admin tool for whoever sits at it).
   const dynamoHost = isLoopbackHost(host) ? host : '127.0.0.1';
   const [clientCredentials = credentials] = signatures.credentials;
   const stops: (() => Promise<void>)[] = [];
@@ -182,8 +189,8 @@ export async function startService<K extends string>(
   };
   // Bundling every function takes seconds: a port someone else holds is found before that, not after.
   if (base !== 0) {
-    for (let offset = 0; offset <= 4; offset++) {
-      await assertPortFree(offset === 4 ? dynamoHost : host, base + offset);
+    for (let offset = 0; offset <= 5; offset++) {
+      await assertPortFree(offset >= 4 ? dynamoHost : host, base + offset);
     }
   }
   try {
@@ -319,7 +326,7 @@ export async function startService<K extends string>(
     );
 
     const invokeDoorFunction = servingFunction(definition, 'invoke');
-    const endpoints: Endpoints = {
+    let endpoints: Omit<Endpoints, 'dashboard'> & { dashboard?: string } = {
       invoke: lambda.url,
       ...(restApi !== undefined && { restApi }),
       ...(httpApi !== undefined && { httpApi }),
@@ -328,7 +335,29 @@ export async function startService<K extends string>(
       functions: Object.fromEntries(inUse.map((key) => [key, nameOf(key)])),
       ...(invokeDoorFunction !== undefined && { invokeFunction: nameOf(invokeDoorFunction) }),
     };
-    return { endpoints, lambda, stop, resumed, reconcileNow: housekeeping.reconcileNow };
+    const dashboard = await startDashboard({
+      service: definition.name,
+      host: dynamoHost,
+      port: portAt(base, 5),
+      dynamodbEndpoint: dynamo.endpoint,
+      tableName,
+      lambda,
+      endpoints: () => endpoints,
+      servedBy: Object.fromEntries(
+        doorsInUse(definition).map((door) => [door, servingFunction(definition, door)]),
+      ),
+      signer: clientCredentials,
+    });
+    stops.push(() => dashboard.stop());
+    endpoints = { ...endpoints, dashboard: dashboard.url };
+    return {
+      endpoints: endpoints as Endpoints,
+      lambda,
+      dashboard,
+      stop,
+      resumed,
+      reconcileNow: housekeeping.reconcileNow,
+    };
   } catch (error) {
     await stop();
     throw error;

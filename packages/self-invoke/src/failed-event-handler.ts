@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import {
   type FailedDeliveryOutcome,
   type IdGenerator,
+  type JobEvents,
   type JobStore,
   randomIds,
   recordFailedDelivery,
@@ -35,6 +36,8 @@ export interface FailedEventHandlerOptions {
   readonly logger?: Logger;
   readonly clock?: Scheduler;
   readonly ids?: IdGenerator;
+  /** Where the end of a job this handler fails is announced (`Baton Job Finished`); none, no events. */
+  readonly events?: JobEvents;
 }
 
 export type FailedEventResult =
@@ -48,7 +51,12 @@ export type FailedEventResult =
  */
 export function createFailedEventHandler(options: FailedEventHandlerOptions) {
   const logger = options.logger ?? new Logger({ serviceName: 'baton' });
-  const deps = { store: options.store, clock: options.clock ?? systemClock, ids: options.ids ?? randomIds };
+  const deps = {
+    store: options.store,
+    clock: options.clock ?? systemClock,
+    ids: options.ids ?? randomIds,
+    ...(options.events && { events: options.events }),
+  };
 
   return async function handleFailedEvent(event: unknown, context: Context): Promise<FailedEventResult> {
     logger.resetKeys();
@@ -75,16 +83,20 @@ export function createFailedEventHandler(options: FailedEventHandlerOptions) {
     if (correlationId) logger.setCorrelationId(correlationId);
     logger.appendKeys({ jobId, hop });
     const lastError = errorMessageOf(responsePayload);
-    const outcome = await recordFailedDelivery(deps, {
-      jobId,
-      hop,
-      condition: requestContext.condition,
-      ...(requestContext.requestId !== undefined && { invocationId: requestContext.requestId }),
-      ...(requestContext.approximateInvokeCount !== undefined && {
-        attempts: requestContext.approximateInvokeCount,
-      }),
-      ...(lastError !== undefined && { lastError }),
-    });
+    const actor = `${context.functionName}/${context.awsRequestId}`;
+    const outcome = await recordFailedDelivery(
+      { ...deps, actor },
+      {
+        jobId,
+        hop,
+        condition: requestContext.condition,
+        ...(requestContext.requestId !== undefined && { invocationId: requestContext.requestId }),
+        ...(requestContext.approximateInvokeCount !== undefined && {
+          attempts: requestContext.approximateInvokeCount,
+        }),
+        ...(lastError !== undefined && { lastError }),
+      },
+    );
     if (outcome.outcome === 'failed')
       logger.warn('Marked the job of a failed job-run event failed', {
         condition: requestContext.condition,

@@ -3,6 +3,7 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import {
   DEFAULT_LEASE_TTL_MS,
   type IdGenerator,
+  type JobEvents,
   type JobStore,
   type Registry,
   type RequeueOutcome,
@@ -29,6 +30,8 @@ export interface JobWorkerOptions
   readonly client?: LambdaClient;
   readonly clock?: Scheduler;
   readonly ids?: IdGenerator;
+  /** Where the end of each job this worker finishes is announced (`Baton Job Finished`); none, no events. */
+  readonly events?: JobEvents;
 }
 
 export type JobWorkerResult =
@@ -73,8 +76,10 @@ export function createJobWorker(options: JobWorkerOptions) {
     logger.appendKeys({ jobId, hop, ...(unwrapped.replay !== undefined && { replay: unwrapped.replay }) });
 
     let replay: { name: string; requeue: RequeueOutcome['outcome'] } | undefined;
+    // Who does what to the job, in its history: this function and this invocation.
+    const actor = `${context.functionName}/${context.awsRequestId}`;
     if (unwrapped.replay !== undefined) {
-      const requeue = await requeueFailedDelivery({ store: options.store, clock }, { jobId, hop });
+      const requeue = await requeueFailedDelivery({ store: options.store, clock, actor }, { jobId, hop });
       if (requeue.outcome === 'requeued') logger.warn('A replay put the job back in the queue');
       else logger.info('A replay found nothing to put back in the queue', { reason: requeue.reason });
       replay = { name: unwrapped.replay, requeue: requeue.outcome };
@@ -82,10 +87,18 @@ export function createJobWorker(options: JobWorkerOptions) {
 
     const dispatcher = new LambdaJobDispatcher({ client, functionName: context.functionName });
     const outcome = await runJob(
-      { registry: options.registry, store: options.store, dispatcher, clock, ids },
+      {
+        registry: options.registry,
+        store: options.store,
+        dispatcher,
+        clock,
+        ids,
+        ...(options.events && { events: options.events }),
+      },
       jobId,
       {
         hop,
+        actor,
         remainingTimeMs: () => context.getRemainingTimeInMillis(),
         // Lambda keeps an async event's request id across its retries: the failed-event handler matches it.
         invocationId: context.awsRequestId,

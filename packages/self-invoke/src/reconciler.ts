@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import {
   type IdGenerator,
+  type JobEvents,
   type JobStore,
   type ReconcileJobsOptions,
   type ReconcileReport,
@@ -23,6 +24,8 @@ export interface ReconcilerOptions extends ReconcileJobsOptions {
   readonly client?: LambdaClient;
   readonly clock?: Scheduler;
   readonly ids?: IdGenerator;
+  /** Where the end of a job the reconciler fails or cancels is announced; none, no events. */
+  readonly events?: JobEvents;
 }
 
 /**
@@ -43,12 +46,16 @@ export function createReconciler(options: ReconcilerOptions) {
     dispatcher,
     clock: options.clock ?? systemClock,
     ids: options.ids ?? randomIds,
+    ...(options.events && { events: options.events }),
   };
 
   return async function reconcile(_event: unknown, context: Context): Promise<ReconcileReport> {
     logger.resetKeys();
     logger.addContext(context);
-    const report = await reconcileJobs(deps, options);
+    const report = await reconcileJobs(
+      { ...deps, actor: `${context.functionName}/${context.awsRequestId}` },
+      options,
+    );
     const acted = report.redispatched + report.requeued + report.failed + report.cancelled;
     if (report.errors > 0) logger.warn('Reconciled jobs, with errors', { ...report });
     else if (acted > 0) logger.info('Reconciled jobs', { ...report });

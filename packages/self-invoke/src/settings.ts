@@ -22,6 +22,7 @@ const SettingsSchema = z.object({
   BATON_RECONCILE_GRACE_MS: wholeNumber(1_000, 24 * 3600_000).optional(),
   BATON_RECONCILE_BATCH_SIZE: wholeNumber(1, 10_000).optional(),
   BATON_HANDOFF_MARGIN_MS: wholeNumber(0, 15 * 60_000).optional(),
+  BATON_EVENT_BUS: name.optional(),
 });
 
 /** The settings a Baton function reads from its environment, checked. */
@@ -37,6 +38,8 @@ export interface ServiceSettings {
   readonly reconcileBatchSize?: number;
   /** How long before its invocation ends a checkpointing job is asked to hand over to the next hop. */
   readonly handoffMarginMs?: number;
+  /** The EventBridge bus (name or ARN) that finished jobs are announced on; absent, they are not announced. */
+  readonly eventBus?: string;
 }
 
 export class InvalidSettings extends Error {
@@ -78,5 +81,6 @@ export function readSettings(
     ...(s.BATON_RECONCILE_GRACE_MS !== undefined && { reconcileGraceMs: s.BATON_RECONCILE_GRACE_MS }),
     ...(s.BATON_RECONCILE_BATCH_SIZE !== undefined && { reconcileBatchSize: s.BATON_RECONCILE_BATCH_SIZE }),
     ...(s.BATON_HANDOFF_MARGIN_MS !== undefined && { handoffMarginMs: s.BATON_HANDOFF_MARGIN_MS }),
+    ...(s.BATON_EVENT_BUS !== undefined && { eventBus: s.BATON_EVENT_BUS }),
   };
 }

@@ -105,6 +105,13 @@ export const failureBusName = (definition: ServiceDefinition, options: NamingOpt
   `${baseName(definition, options)}-failures`;
 
 /**
+ * The EventBridge bus of the service's own events (`Baton Job Finished`): a bus of its own, apart from the failure
+ * bus, so that rules on one never see the other's traffic (docs/decisions/0018-job-history-and-finished-events.md).
+ */
+export const eventBusName = (definition: ServiceDefinition, options: NamingOptions = {}) =>
+  `${baseName(definition, options)}-events`;
+
+/**
  * The SSM parameter that publishes a door's deployed URL (or, for `invoke`, the function's name), so clients
  * find a service by a friendly name instead of a generated URL.
  */
@@ -123,6 +130,7 @@ export function functionEnvironment<K extends string>(
     BATON_MAX_HOPS: String(definition.maxHops),
     BATON_JOB_RETENTION_DAYS: String(definition.jobRetentionDays),
     POWERTOOLS_SERVICE_NAME: definition.name,
+    BATON_EVENT_BUS: eventBusName(definition, options),
     ...(fn.jobsGoTo !== 'self' && { BATON_JOBS_FUNCTION: functionName(definition, fn.jobsGoTo, options) }),
   };
 }
@@ -137,6 +145,8 @@ export function maintenanceEnvironment(
     JOBS_TABLE: jobsTableName(definition, options),
     BATON_JOB_RETENTION_DAYS: String(definition.jobRetentionDays),
     POWERTOOLS_SERVICE_NAME: definition.name,
+    // The failed-event handler and the reconciler finish jobs too: their ends are announced like any other.
+    BATON_EVENT_BUS: eventBusName(definition, options),
   };
   if (key === 'failedEvents') return common;
   const reconciler = definition.maintenance.reconciler;

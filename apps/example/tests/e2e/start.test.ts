@@ -105,6 +105,7 @@ describe('pnpm start (baton dev)', () => {
 
     const endpoints = await readEndpoints();
     expect(Object.keys(endpoints).sort()).toEqual([
+      'dashboard',
       'dynamodb',
       'functionUrl',
       'functions',

@@ -249,9 +249,13 @@ describe('a Function-URL-only service', () => {
       'shared-jobs',
       'staging-reports-jobs',
     ]);
+    // Each copy has its failure bus and a bus of its own for its `Baton Job Finished` events.
     expect(namesOf('AWS::Events::EventBus', 'Name').sort()).toEqual([
+      'reports-events',
       'reports-failures',
+      'shared-reports-events',
       'shared-reports-failures',
+      'staging-reports-events',
       'staging-reports-failures',
     ]);
     expect(namesOf('AWS::Events::Archive', 'ArchiveName').sort()).toEqual([
@@ -260,19 +264,23 @@ describe('a Function-URL-only service', () => {
       'staging-reports-failures',
     ]);
     const alarms = namesOf('AWS::CloudWatch::Alarm', 'AlarmName') as string[];
-    expect(alarms).toHaveLength(3 * 6);
+    expect(alarms).toHaveLength(3 * 7);
     expect(new Set(alarms).size).toBe(alarms.length);
     expect(alarms.filter((name) => name.startsWith('staging-reports-')).sort()).toEqual([
       'staging-reports-api-errors',
       'staging-reports-api-failedevents',
       'staging-reports-api-throttles',
       'staging-reports-failed-events-errors',
+      'staging-reports-jobsfailed',
       'staging-reports-reconciler-errors',
       'staging-reports-reconciler-joberrors',
     ]);
     // The handlers are told the prefixed names: their table, and the job runner the reconciler sends jobs to.
     expect(functionNamed('staging-reports-api').Environment).toEqual({
-      Variables: expect.objectContaining({ JOBS_TABLE: 'staging-reports-jobs' }),
+      Variables: expect.objectContaining({
+        JOBS_TABLE: 'staging-reports-jobs',
+        BATON_EVENT_BUS: 'staging-reports-events',
+      }),
     });
     expect(functionNamed('staging-reports-reconciler').Environment).toEqual({
       Variables: expect.objectContaining({
@@ -305,11 +313,11 @@ describe('a Function-URL-only service', () => {
 
   it('adds the alarm actions to every alarm of the service, and only of that service', () => {
     const resources = template.toJSON().Resources as Record<string, { Properties: Record<string, unknown> }>;
-    expect(reports.alarms).toHaveLength(6);
+    expect(reports.alarms).toHaveLength(7);
     for (const alarm of reports.alarms) {
       expect(resources[logicalId(alarm)]?.Properties.AlarmActions).toEqual([TOPIC_ARN]);
     }
-    expect(staging.alarms).toHaveLength(6);
+    expect(staging.alarms).toHaveLength(7);
     for (const alarm of staging.alarms) {
       expect(resources[logicalId(alarm)]?.Properties.AlarmActions).toBeUndefined();
     }

@@ -73,6 +73,7 @@ describe('baton dev', () => {
       await readFile(join(projectDir, '.baton/endpoints.json'), 'utf8'),
     ) as Endpoints;
     expect(Object.keys(endpoints).sort()).toEqual([
+      'dashboard',
       'dynamodb',
       'functions',
       'httpApi',

@@ -35,6 +35,7 @@ describe('baton init, then baton dev on what it wrote', () => {
     await baton.waitFor('Ctrl-C stops.');
     const endpoints = JSON.parse(await readFile(join(dir, '.baton/endpoints.json'), 'utf8'));
     expect(Object.keys(endpoints).sort()).toEqual([
+      'dashboard',
       'dynamodb',
       'functionUrl',
       'functions',

@@ -11,7 +11,12 @@ export function claimWrite(
   job: Job,
   claim: JobClaim,
 ): { readonly expected: JobExpectation; readonly changes: JobChanges } | undefined {
-  const common = { lease: claim.lease, hop: claim.hop, ...resetReconciled(job) };
+  const common = {
+    lease: claim.lease,
+    hop: claim.hop,
+    ...resetReconciled(job),
+    ...(claim.entry && { history: [...(job.history ?? []), claim.entry] }),
+  };
   if (job.status === 'queued' && job.lease === undefined) {
     return {
       expected: { status: 'queued', leaseHolder: null },

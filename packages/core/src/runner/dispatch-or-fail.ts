@@ -1,5 +1,7 @@
+import { announceFinished } from '../events.js';
+import { appendHistory, historyEntry, type JobHistoryEvent } from '../history.js';
 import type { Job, JobChanges, JobError } from '../job.js';
-import type { IdGenerator, JobDispatcher, JobStore, Scheduler } from '../ports.js';
+import type { IdGenerator, JobDispatcher, JobEvents, JobStore, Scheduler } from '../ports.js';
 import { transition } from '../transition.js';
 
 export interface DispatchDeps {
@@ -7,6 +9,7 @@ export interface DispatchDeps {
   readonly dispatcher: JobDispatcher;
   readonly clock: Scheduler;
   readonly ids: IdGenerator;
+  readonly events?: JobEvents;
 }
 
 export type DispatchResult =
@@ -43,11 +46,13 @@ export async function dispatchOrFail(deps: DispatchDeps, job: Job, hop: number):
  * else claimed it meanwhile (a dispatch that reported failure but got through), they own it: `undefined`.
  */
 export async function failQueuedJob(
-  deps: Pick<DispatchDeps, 'store' | 'clock' | 'ids'>,
+  deps: Pick<DispatchDeps, 'store' | 'clock' | 'ids' | 'events'>,
   job: Job,
   error: JobError,
   /** More changes for the write that fails it (the failed-event handler's mark, see recordFailedDelivery). */
   changes: Pick<JobChanges, 'hop' | 'reconciled'> = {},
+  /** How the job's history tells it: a `finished` entry by default, `reconciled` for the reconciler's. */
+  told: { readonly event?: JobHistoryEvent; readonly note?: string } = {},
 ): Promise<Job | undefined> {
   const at = new Date(deps.clock.now()).toISOString();
   const holder = deps.ids.leaseHolder();
@@ -59,11 +64,19 @@ export async function failQueuedJob(
     { leaseHolder: null, reconciled: job.reconciled ?? 0 },
   );
   if (!claimed) return undefined;
-  return transition(
+  const entry = historyEntry(at, told.event ?? 'finished', 'failed', {
+    hop: changes.hop ?? claimed.hop ?? undefined,
+    attempt: claimed.attempts,
+    error,
+    note: told.note,
+  });
+  const failed = await transition(
     deps.store,
     claimed,
     'failed',
-    { ...changes, lease: null, finishedAt: at, error },
+    { ...changes, lease: null, finishedAt: at, error, history: appendHistory(claimed.history, entry) },
     { leaseHolder: holder },
   );
+  await announceFinished(deps.events, failed);
+  return failed;
 }

@@ -1,8 +1,10 @@
 import { BatonError, PayloadTooLarge } from '../errors.js';
+import { announceFinished } from '../events.js';
 import { type Execution, executeOperation } from '../execute-operation.js';
-import type { Job, JobError, JobLease, JobProgress, Json } from '../job.js';
+import { appendHistory, historyEntry, type JobHistoryEntry, type JobHistoryEvent } from '../history.js';
+import type { Job, JobError, JobLease, JobProgress, JobStatus, Json } from '../job.js';
 import { type AbortCause, type AnyOperation, OperationAborted } from '../operation.js';
-import type { IdGenerator, JobDispatcher, JobStore, Scheduler } from '../ports.js';
+import type { IdGenerator, JobDispatcher, JobEvents, JobStore, Scheduler } from '../ports.js';
 import type { Registry } from '../registry.js';
 import { transition } from '../transition.js';
 import { backoffDelayMs, RETRY_BACKOFF, WRITE_BACKOFF } from './backoff.js';
@@ -14,6 +16,8 @@ export interface JobRunDeps {
   readonly dispatcher: JobDispatcher;
   readonly clock: Scheduler;
   readonly ids: IdGenerator;
+  /** Where a job's end is announced; none, no announcements. */
+  readonly events?: JobEvents;
 }
 
 export type RunJobOutcome =
@@ -46,6 +50,8 @@ export interface JobRunSettings {
   readonly retries: boolean;
   /** The source of backoff jitter. */
   readonly random: () => number;
+  /** Who runs it, for the job's history (`<function>/<invocation>`); default the lease holder. */
+  readonly by?: string;
 }
 
 export interface JobRunLimits {
@@ -158,6 +164,11 @@ export class JobRun {
       ...changes,
       lease: null,
       finishedAt: new Date(this.deps.clock.now()).toISOString(),
+      history: this.historyWith(
+        this.entry('finished', status, {
+          ...(status === 'failed' && changes.error && { error: changes.error }),
+        }),
+      ),
     };
     let finished: Job | undefined;
     try {
@@ -169,6 +180,8 @@ export class JobRun {
       return this.fail({ type: 'PayloadTooLarge', message: error.message, retryable: false });
     }
     if (!finished) return { outcome: 'lease-lost', jobId: this.job.id };
+    // Only the write that won announces the end: a duplicate delivery's refused claim never gets here.
+    await announceFinished(this.deps.events, finished);
     return { outcome: status, job: finished };
   }
 
@@ -233,6 +246,7 @@ export class JobRun {
         attempts: this.job.attempts + 1,
         error,
         lease: leaseFrom(this.holder, now, this.settings, this.limits),
+        history: this.historyWith(this.entry('retry', 'running', { attempt: this.job.attempts + 1, error })),
       },
     );
     if (!stored) return false;
@@ -253,7 +267,20 @@ export class JobRun {
         retryable: false,
       });
     }
-    const requeueChanges = { ...this.unwritten(), ...changes, lease: null };
+    const requeueChanges = {
+      ...this.unwritten(),
+      ...changes,
+      lease: null,
+      history: this.historyWith(
+        reason === 'continuation'
+          ? this.entry('handed-off', 'queued', { note: `to hop ${nextHop}` })
+          : this.entry('retry', 'queued', {
+              ...(changes.attempts !== undefined && { attempt: changes.attempts }),
+              ...(changes.error && { error: changes.error }),
+              note: `on hop ${nextHop}`,
+            }),
+      ),
+    };
     let requeued: Job | undefined;
     try {
       requeued = await this.mustLand(() =>
@@ -303,6 +330,52 @@ export class JobRun {
     return changes;
   }
 
+  private get by(): string {
+    return this.settings.by ?? this.holder;
+  }
+
+  private entry(
+    event: JobHistoryEvent,
+    status: JobStatus,
+    extra: Omit<Parameters<typeof historyEntry>[3] & object, 'by' | 'hop'> = {},
+  ): JobHistoryEntry {
+    return historyEntry(this.deps.clock.now(), event, status, {
+      hop: this.job.hop,
+      attempt: this.job.attempts,
+      by: this.by,
+      ...extra,
+    });
+  }
+
+  /**
+   * The history as read, with the entries of this write appended. The claim appended its entry without an
+   * attempt (the store's one-write claim may not know it); the first write after it fills the attempt in.
+   */
+  private historyWith(...entries: JobHistoryEntry[]): JobHistoryEntry[] {
+    const history = [...(this.job.history ?? [])];
+    const last = history.findLastIndex((entry) => entry.event === 'claimed');
+    const claimed = history[last];
+    if (claimed && claimed.attempt === undefined && claimed.by === this.by)
+      history[last] = { ...claimed, attempt: this.job.attempts };
+    return appendHistory(history, ...entries);
+  }
+
+  /**
+   * What a progress write adds to the history: the hop's first checkpoint only (coalesced progress writes must
+   * not fill it), or the claim's attempt; undefined if nothing changes.
+   */
+  private flushHistory(checkpointed: boolean): JobHistoryEntry[] | undefined {
+    const history = this.job.history ?? [];
+    const hasCheckpoint = history.some(
+      (entry) => entry.event === 'checkpoint' && entry.hop === this.job.hop && entry.by === this.by,
+    );
+    if (checkpointed && !hasCheckpoint) return this.historyWith(this.entry('checkpoint', 'running'));
+    const claimed = history.findLast((entry) => entry.event === 'claimed');
+    return claimed && claimed.attempt === undefined && claimed.by === this.by
+      ? this.historyWith()
+      : undefined;
+  }
+
   /** Lease renewal and cancel polling, for as long as the run lasts (retries and their backoff included). */
   private keepAlive(): () => void {
     const cancelRenewal = this.every(this.settings.leaseTtlMs / 3, () => {
@@ -341,12 +414,17 @@ export class JobRun {
     const changes = this.unwritten();
     if (changes.progress === undefined && changes.checkpoint === undefined) return;
     this.lastWriteAt = this.deps.clock.now();
+    const history = this.flushHistory(changes.checkpoint !== undefined);
     const stored = await this.deps.store
       // Every progress write renews the lease too: it costs nothing more.
       .update(
         this.job.id,
         { status: 'running', leaseHolder: this.holder },
-        { ...changes, lease: leaseFrom(this.holder, this.lastWriteAt, this.settings, this.limits) },
+        {
+          ...changes,
+          lease: leaseFrom(this.holder, this.lastWriteAt, this.settings, this.limits),
+          ...(history && { history }),
+        },
       )
       .catch(() => {
         // A failed progress write is not fatal: put the changes back for the next write or the final one.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors.js';
+import { appendHistory, historyEntry, MAX_HISTORY_ENTRIES } from '../history.js';
 import type { Job } from '../job.js';
 import type { JobStore } from '../ports.js';
 import { ManualClock } from './manual-clock.js';
@@ -541,6 +542,52 @@ export function describeJobStoreConformance(name: string, factory: ConformanceFa
           claimed: true,
           job: { status: 'running', hop: 2, attempts: 1, lease },
         });
+      }),
+    );
+
+    it(
+      "keeps a job's history: it round-trips, a claim appends its entry in its own write, and it stays bounded",
+      withStore(async (store, clock) => {
+        const at = clock.now();
+        const queued = historyEntry(at, 'queued', 'queued', { by: 'door/req-1' });
+        const job = sampleJob(clock, { history: [queued] });
+        await store.create(job);
+        expect((await store.get(job.id))?.history).toEqual([queued]);
+        // The claim appends to a history it has not read (one write, no read before it), at hop 0 and later.
+        const claimedEntry = historyEntry(at, 'claimed', 'running', { hop: 0, by: 'worker/inv-1' });
+        const lease = { holder: 'inv-1/r', expiresAt: new Date(at + 60_000).toISOString() };
+        const claimed = await store.claim(job.id, { lease, hop: 0, now: at, entry: claimedEntry });
+        expect(claimed).toMatchObject({ claimed: true, job: { history: [queued, claimedEntry] } });
+        // A write replaces it with the bounded history its writer computed: the full entries come back as written.
+        const finished = historyEntry(at, 'finished', 'failed', {
+          hop: 0,
+          attempt: 1,
+          by: 'worker/inv-1',
+          error: { type: 'Boom', message: 'it broke — ✗' },
+          note: 'a note',
+        });
+        let history = appendHistory([queued, { ...claimedEntry, attempt: 1 }], finished);
+        for (let i = 0; i < 80; i++)
+          history = appendHistory(history, historyEntry(at + i, 'retry', 'running', { attempt: i }));
+        expect(history).toHaveLength(MAX_HISTORY_ENTRIES);
+        const written = await store.update(job.id, { leaseHolder: lease.holder }, { history });
+        expect(written?.history).toEqual(history);
+        expect((await store.get(job.id))?.history).toEqual(history);
+        // A requeued job's claim (a later hop) appends too; a job stored without a history gets one.
+        await store.update(job.id, { leaseHolder: lease.holder }, { status: 'queued', lease: null });
+        const next = historyEntry(at, 'claimed', 'running', { hop: 1, by: 'worker/inv-2' });
+        const again = await store.claim(job.id, {
+          lease: { holder: 'inv-2/r', expiresAt: new Date(at + 60_000).toISOString() },
+          hop: 1,
+          now: at,
+          entry: next,
+        });
+        expect(again.claimed && again.job.history?.at(-1)).toEqual(next);
+        expect(again.claimed && again.job.history).toHaveLength(MAX_HISTORY_ENTRIES + 1);
+        const bare = sampleJob(clock);
+        await store.create(bare);
+        const first = await store.claim(bare.id, { lease, hop: 0, now: at, entry: claimedEntry });
+        expect(first).toMatchObject({ claimed: true, job: { history: [claimedEntry] } });
       }),
     );
 

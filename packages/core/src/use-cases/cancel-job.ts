@@ -1,12 +1,17 @@
 import { Conflict } from '../errors.js';
+import { announceFinished } from '../events.js';
+import { appendHistory, historyEntry } from '../history.js';
 import { assertTransition, type Job } from '../job.js';
-import type { Clock, JobStore } from '../ports.js';
+import type { Clock, JobEvents, JobStore } from '../ports.js';
 import { transition } from '../transition.js';
 import { getJob } from './get-job.js';
 
 export interface CancelJobDeps {
   readonly store: JobStore;
   readonly clock: Clock;
+  readonly events?: JobEvents;
+  /** Who serves these requests (the function's name), for the job's history. */
+  readonly actor?: string;
 }
 
 /** A store write can lose a race with the runner; each retry re-reads, and a runner moves at most twice. */
@@ -23,21 +28,39 @@ export async function cancelJob(
   request: { owner: string; jobId: string },
 ): Promise<Job> {
   for (let race = 0; race < MAX_RACES; race++) {
-    const job = await getJob(deps, request);
+    // With its history: the write below appends to it.
+    const job = await getJob(deps, { ...request, history: true });
     let updated: Job | undefined;
+    const at = deps.clock.now();
+    const by = { by: deps.actor, hop: job.hop, attempt: job.attempts || undefined };
     switch (job.status) {
       case 'cancelled':
         return job;
       case 'queued':
         updated = await transition(deps.store, job, 'cancelled', {
-          finishedAt: new Date(deps.clock.now()).toISOString(),
+          finishedAt: new Date(at).toISOString(),
           cancelRequested: true,
           lease: null,
+          history: appendHistory(
+            job.history,
+            historyEntry(at, 'finished', 'cancelled', { ...by, note: 'cancelled while queued' }),
+          ),
         });
+        // This write won the job's end (a cancel racing it lost, or found it cancelled): announce it once.
+        await announceFinished(deps.events, updated);
         break;
       case 'running':
         if (job.cancelRequested) return job;
-        updated = await deps.store.update(job.id, { status: 'running' }, { cancelRequested: true });
+        // The runner's later writes carry the history it last read; one that has not yet seen this request may
+        // drop its entry (the job still ends cancelled, and its finished entry says so).
+        updated = await deps.store.update(
+          job.id,
+          { status: 'running' },
+          {
+            cancelRequested: true,
+            history: appendHistory(job.history, historyEntry(at, 'cancel-requested', 'running', by)),
+          },
+        );
         break;
       default:
         // succeeded or failed: the status machine refuses it, with a typed error.

@@ -8,7 +8,14 @@ export interface GetJobDeps {
 }
 
 /** One of the caller's jobs. Another owner's job is NotFound — never Forbidden — so ids cannot be probed. */
-export async function getJob(deps: GetJobDeps, request: { owner: string; jobId: string }): Promise<Job> {
+/**
+ * `history: true` asks for the job's history too (the last 50 entries); without it the job comes back without
+ * one, so that a view built from it stays as it was.
+ */
+export async function getJob(
+  deps: GetJobDeps,
+  request: { owner: string; jobId: string; history?: boolean },
+): Promise<Job> {
   if (!request.owner) throw new Unauthenticated();
   const job = isPlausibleJobId(request.jobId) ? await deps.store.get(request.jobId) : undefined;
   if (!job || job.owner !== request.owner) {
@@ -18,5 +25,7 @@ export async function getJob(deps: GetJobDeps, request: { owner: string; jobId: 
         : request.jobId;
     throw new NotFound('job', shown);
   }
-  return job;
+  if (request.history) return { ...job, history: (job.history ?? []).slice(-50) };
+  const { history: _history, ...withoutHistory } = job;
+  return withoutHistory;
 }

@@ -1,6 +1,8 @@
-import { isLeaseExpired, type Job, type JobError } from '../job.js';
+import { announceFinished } from '../events.js';
+import { appendHistory, historyEntry } from '../history.js';
+import { isLeaseExpired, type Job, type JobError, type JobStatus } from '../job.js';
 import { DEFAULT_LEASE_TTL_MS, DEFAULT_MAX_HOPS } from '../limits.js';
-import type { IdGenerator, JobDispatcher, JobStore, Scheduler } from '../ports.js';
+import type { IdGenerator, JobDispatcher, JobEvents, JobStore, Scheduler } from '../ports.js';
 import type { Registry } from '../registry.js';
 import { failQueuedJob } from '../runner/dispatch-or-fail.js';
 import { timeBudgetError } from '../runner/job-run.js';
@@ -14,6 +16,9 @@ export interface ReconcileJobsDeps {
   readonly dispatcher: JobDispatcher;
   readonly clock: Scheduler;
   readonly ids: IdGenerator;
+  readonly events?: JobEvents;
+  /** Who reconciles (the function and its invocation), for the jobs' history. */
+  readonly actor?: string;
 }
 
 export interface ReconcileJobsOptions {
@@ -110,6 +115,25 @@ async function reconcileJob(deps: ReconcileJobsDeps, job: Job, settings: Setting
     : reconcileRunning(deps, job, settings);
 }
 
+/** The history of `job` with the reconciler's action appended. */
+const reconciledHistory = (
+  deps: ReconcileJobsDeps,
+  job: Job,
+  status: JobStatus,
+  note: string,
+  extra: { attempt?: number; error?: JobError } = {},
+) =>
+  appendHistory(
+    job.history,
+    historyEntry(deps.clock.now(), 'reconciled', status, {
+      hop: job.hop,
+      attempt: job.attempts || undefined,
+      by: deps.actor,
+      note,
+      ...extra,
+    }),
+  );
+
 /** The hop a queued job's runner is to be: the one after the hop that last claimed it. */
 const nextHopOf = (job: Job): number => (job.hop === undefined ? 0 : job.hop + 1);
 
@@ -122,11 +146,17 @@ async function reconcileQueued(
   // The n-th re-dispatch waits grace · 2^n since the last write: a job behind a backlog is not flooded.
   if (deps.clock.now() - Date.parse(job.updatedAt) < settings.graceMs * 2 ** reconciled) return 'skipped';
   if (reconciled >= settings.maxRedispatches) {
-    const failed = await failQueuedJob(deps, job, {
-      type: 'NeverClaimed',
-      message: `No runner claimed the job after ${reconciled + 1} dispatches.`,
-      retryable: true,
-    });
+    const failed = await failQueuedJob(
+      deps,
+      job,
+      {
+        type: 'NeverClaimed',
+        message: `No runner claimed the job after ${reconciled + 1} dispatches.`,
+        retryable: true,
+      },
+      {},
+      { event: 'reconciled', note: 'failed: never claimed' },
+    );
     return failed ? 'failed' : 'skipped';
   }
   // The write that wins the right to re-dispatch (of two reconcilers exactly one), and that makes the job
@@ -134,7 +164,7 @@ async function reconcileQueued(
   const touched = await deps.store.update(
     job.id,
     { status: 'queued', leaseHolder: null, reconciled },
-    { reconciled: reconciled + 1 },
+    { reconciled: reconciled + 1, history: reconciledHistory(deps, job, 'queued', 'redispatched') },
   );
   if (!touched) return 'skipped';
   // A failed dispatch leaves the job queued: it is stale again after the grace period, and counted.
@@ -160,9 +190,15 @@ async function reconcileRunning(
       deps.store,
       job,
       status,
-      { lease: null, finishedAt: new Date(now).toISOString(), ...(error && { error }) },
+      {
+        lease: null,
+        finishedAt: new Date(now).toISOString(),
+        ...(error && { error }),
+        history: reconciledHistory(deps, job, status, `${status}: its runner stopped`, error && { error }),
+      },
       dead,
     );
+    await announceFinished(deps.events, ended);
     return ended ? status : 'skipped';
   };
   if (job.cancelRequested) return end('cancelled');
@@ -189,7 +225,14 @@ async function reconcileRunning(
     deps.store,
     job,
     'queued',
-    { lease: null, attempts: job.attempts + 1, reconciled: (job.reconciled ?? 0) + 1 },
+    {
+      lease: null,
+      attempts: job.attempts + 1,
+      reconciled: (job.reconciled ?? 0) + 1,
+      history: reconciledHistory(deps, job, 'queued', 'requeued: its runner stopped', {
+        attempt: job.attempts + 1,
+      }),
+    },
     dead,
   );
   if (!requeued) return 'skipped';

@@ -1,5 +1,7 @@
+import { announceFinished } from '../events.js';
+import { appendHistory, historyEntry } from '../history.js';
 import { isLeaseExpired, isTerminal, type Job, type JobError } from '../job.js';
-import type { IdGenerator, JobStore, Scheduler } from '../ports.js';
+import type { IdGenerator, JobEvents, JobStore, Scheduler } from '../ports.js';
 import { failQueuedJob } from '../runner/dispatch-or-fail.js';
 import { transition } from '../transition.js';
 
@@ -7,6 +9,9 @@ export interface RecordFailedDeliveryDeps {
   readonly store: JobStore;
   readonly clock: Scheduler;
   readonly ids: IdGenerator;
+  readonly events?: JobEvents;
+  /** Who records it (the function and its invocation), for the job's history. */
+  readonly actor?: string;
 }
 
 /** A job-run event Lambda gave up on, as its on-failure destination reports it. */
@@ -55,7 +60,7 @@ export async function recordFailedDelivery(
     // The hop a queued job waits for is the one after the hop that last claimed it.
     const awaitedHop = job.hop === undefined ? 0 : job.hop + 1;
     if (delivery.hop !== awaitedHop) return { outcome: 'ignored', reason: 'stale-event' };
-    const failed = await failQueuedJob(deps, job, error, mark);
+    const failed = await failQueuedJob(deps, job, error, mark, { note: 'delivery failed' });
     return failed ? { outcome: 'failed', job: failed } : { outcome: 'ignored', reason: 'changed-meanwhile' };
   }
 
@@ -68,13 +73,29 @@ export async function recordFailedDelivery(
     deps.store,
     job,
     'failed',
-    { ...mark, lease: null, finishedAt: new Date(deps.clock.now()).toISOString(), error },
+    {
+      ...mark,
+      lease: null,
+      finishedAt: new Date(deps.clock.now()).toISOString(),
+      error,
+      history: appendHistory(
+        job.history,
+        historyEntry(deps.clock.now(), 'finished', 'failed', {
+          hop: delivery.hop,
+          attempt: job.attempts || undefined,
+          by: deps.actor,
+          error,
+          note: 'delivery failed',
+        }),
+      ),
+    },
     {
       leaseHolder: job.lease?.holder ?? null,
       ...(job.lease && { leaseExpiresAt: job.lease.expiresAt }),
       reconciled: job.reconciled ?? 0,
     },
   );
+  await announceFinished(deps.events, failed);
   return failed ? { outcome: 'failed', job: failed } : { outcome: 'ignored', reason: 'changed-meanwhile' };
 }
 

@@ -1,3 +1,4 @@
+import { appendHistory, historyEntry } from '../history.js';
 import type { Job } from '../job.js';
 import type { Clock, JobStore } from '../ports.js';
 import { transition } from '../transition.js';
@@ -6,6 +7,8 @@ import { DELIVERY_FAILURE_TYPES } from './record-failed-delivery.js';
 export interface RequeueFailedDeliveryDeps {
   readonly store: JobStore;
   readonly clock: Clock;
+  /** Who replays it (the function and its invocation), for the job's history. */
+  readonly actor?: string;
 }
 
 /** A job-run event an operator replayed from the failure destination (it carries the replay marker). */
@@ -66,6 +69,14 @@ export async function requeueFailedDelivery(
       error: null,
       finishedAt: null,
       reconciled: null,
+      history: appendHistory(
+        job.history,
+        historyEntry(deps.clock.now(), 'requeued', 'queued', {
+          hop: delivery.hop,
+          by: deps.actor,
+          note: 'replayed',
+        }),
+      ),
     },
     { leaseHolder: null, reconciled: mark },
   );

@@ -1,3 +1,4 @@
+import { historyEntry } from '../history.js';
 import type { Job, JobError } from '../job.js';
 import { DEFAULT_LEASE_TTL_MS, DEFAULT_MAX_HOPS } from '../limits.js';
 import type { AnyOperation } from '../operation.js';
@@ -50,6 +51,11 @@ export interface RunJobOptions {
   readonly invocationId?: string;
   /** The source of retry jitter. Default Math.random. */
   readonly random?: () => number;
+  /**
+   * Who runs this delivery, for the job's history: the function and its invocation
+   * (`<function name>/<request id>`). Default: the lease holder.
+   */
+  readonly actor?: string;
 }
 
 const DEFAULTS = {
@@ -89,6 +95,7 @@ export async function runJob(
     random: options.random ?? Math.random,
   };
   const holder = leaseHolderFor(deps.ids.leaseHolder(), options.invocationId);
+  const by = options.actor ?? holder;
   // The claim is the read: one conditional write that returns the job (no read before it). Its lease is
   // bounded by the invocation; the job's time budget is known only from the job, and aborts the run anyway.
   const claimAt = (at: number) =>
@@ -99,6 +106,7 @@ export async function runJob(
       }),
       hop: settings.hop,
       now: at,
+      entry: historyEntry(at, 'claimed', 'running', { hop: settings.hop, by }),
     });
   let now = deps.clock.now();
   let result = await claimAt(now);
@@ -123,7 +131,7 @@ export async function runJob(
     invocationEndsAt: now + (options.remainingTimeMs?.() ?? Math.max(0, budgetEndsAt - now)),
   };
 
-  const run = new JobRun(deps, runSettings, claimed, holder, limits);
+  const run = new JobRun(deps, { ...runSettings, by }, claimed, holder, limits);
   // Jobs that cannot run at all are failed here, after the claim: queued → failed is not a transition.
   if (!operation)
     return run.fail(unrunnable('UnknownOperation', `Operation '${claimed.operation}' is not registered.`));

@@ -75,6 +75,7 @@ async function serveUnrecorded(deps: ServeRequestDeps, request: OperationRequest
     ...(request.correlationId !== undefined && { correlationId: request.correlationId }),
     ...(outcome.checkpoint !== undefined && { checkpoint: outcome.checkpoint }),
     ...(outcome.progress !== undefined && { progress: outcome.progress }),
+    note: 'handed over by a sync request',
   });
   return { kind: 'accepted', job, reason: 'handoff', created: true };
 }
@@ -113,6 +114,7 @@ async function serveRecorded(
       clientRequestId: request.clientRequestId,
       ...(request.correlationId !== undefined && { correlationId: request.correlationId }),
       runningUnder: leaseFrom(holder, startedAt, settings, limits),
+      by: deps.actor ?? holder,
     }),
   );
   if (!stored.created) {
@@ -120,7 +122,7 @@ async function serveRecorded(
     return joinRun(deps, stored.job, startedAt + request.budgetMs, request.pollMs ?? 250);
   }
 
-  const run = new JobRun(deps, settings, stored.job, holder, limits);
+  const run = new JobRun(deps, { ...settings, by: deps.actor ?? holder }, stored.job, holder, limits);
   const outcome = await run.execute(operation);
   switch (outcome.outcome) {
     case 'succeeded':

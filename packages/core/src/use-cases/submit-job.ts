@@ -2,7 +2,7 @@ import { canonicalJson } from '../canonical-json.js';
 import { Conflict, DispatchFailed } from '../errors.js';
 import { newJob, takeIn } from '../intake.js';
 import type { Job, JobProgress, Json } from '../job.js';
-import type { IdGenerator, JobDispatcher, JobStore, Scheduler } from '../ports.js';
+import type { IdGenerator, JobDispatcher, JobEvents, JobStore, Scheduler } from '../ports.js';
 import type { Registry } from '../registry.js';
 import { dispatchOrFail } from '../runner/dispatch-or-fail.js';
 
@@ -14,6 +14,10 @@ export interface SubmitJobDeps {
   readonly ids: IdGenerator;
   /** How long a job is kept after it is created. */
   readonly retentionMs?: number;
+  /** Where a job's end is announced; none, no announcements. */
+  readonly events?: JobEvents;
+  /** Who serves these requests (the function's name), for the history of the jobs it creates. */
+  readonly actor?: string;
 }
 
 export interface SubmitJobRequest {
@@ -26,6 +30,8 @@ export interface SubmitJobRequest {
   /** Where a handed-over inline run left off: the job resumes from here instead of from scratch. */
   readonly checkpoint?: Json;
   readonly progress?: JobProgress;
+  /** A note for the job's first history entry. */
+  readonly note?: string;
 }
 
 export interface SubmitJobResult {
@@ -42,7 +48,9 @@ export interface SubmitJobResult {
  */
 export async function submitJob(deps: SubmitJobDeps, request: SubmitJobRequest): Promise<SubmitJobResult> {
   const parsed = takeIn(deps.registry, request);
-  const stored = await deps.store.create(newJob(deps, request.owner, parsed, request));
+  const stored = await deps.store.create(
+    newJob(deps, request.owner, parsed, { ...request, ...(deps.actor !== undefined && { by: deps.actor }) }),
+  );
   if (!stored.created) {
     const existing = stored.job;
     assertSameRequest(existing, parsed.operation.name, parsed.input, request.clientRequestId);

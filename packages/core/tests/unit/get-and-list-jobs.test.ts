@@ -14,7 +14,11 @@ describe('getJob and listJobs are owner-scoped', () => {
   it("returns the caller's own job", async () => {
     const { deps } = harness();
     const { job } = await submitJob(deps, { owner: ALICE, operation: 'echo', input: { message: 'hi' } });
-    expect(await getJob(deps, { owner: ALICE, jobId: job.id })).toEqual(job);
+    const { history, ...withoutHistory } = job;
+    // Its history only when asked for: a job view without the flag stays as it was.
+    expect(await getJob(deps, { owner: ALICE, jobId: job.id })).toEqual(withoutHistory);
+    expect(await getJob(deps, { owner: ALICE, jobId: job.id, history: true })).toEqual(job);
+    expect(history).toMatchObject([{ event: 'queued', status: 'queued' }]);
   });
 
   it("answers NotFound — not Forbidden — for another owner's job, exactly as for a missing one", async () => {

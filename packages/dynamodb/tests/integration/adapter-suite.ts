@@ -19,7 +19,7 @@ import {
   submitJob,
   systemClock,
 } from '@baton/core';
-import { InMemoryJobDispatcher, ManualClock } from '@baton/core/testing';
+import { InMemoryJobDispatcher, InMemoryJobEvents, ManualClock } from '@baton/core/testing';
 import { sampleJob } from '@baton/core/testing/conformance';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
@@ -172,7 +172,15 @@ export function describeDynamoDbAdapter(backend: () => Backend): void {
     it('counts the requests a job costs: 3 for an async job that succeeds, all of them writes', async () => {
       const { clock, tableName } = await subject();
       const { store, sent } = observedStore(tableName, clock);
-      const deps = { registry, store, dispatcher: new InMemoryJobDispatcher(), clock, ids: randomIds };
+      const events = new InMemoryJobEvents();
+      const deps = {
+        registry,
+        store,
+        dispatcher: new InMemoryJobDispatcher(),
+        clock,
+        ids: randomIds,
+        events,
+      };
       const { job } = await submitJob(deps, { owner: OWNER, operation: 'echo', input: { message: 'hi' } });
       const outcome = await runJob(deps, job.id);
       expect(outcome).toMatchObject({ outcome: 'succeeded', job: { attempts: 1, result: { echoed: 'hi' } } });
@@ -184,6 +192,14 @@ export function describeDynamoDbAdapter(backend: () => Backend): void {
       ]);
       expect(writesOf(sent)).toBe(3);
       expect(store.writes).toBe(3);
+      // The history and the finished announcement ride on those 3 writes: nothing more was sent.
+      const stored = await store.get(job.id);
+      expect(stored?.history?.map((entry) => [entry.event, entry.status, entry.hop, entry.attempt])).toEqual([
+        ['queued', 'queued', undefined, undefined],
+        ['claimed', 'running', 0, 1],
+        ['finished', 'succeeded', 0, 1],
+      ]);
+      expect(events.details).toMatchObject([{ jobId: job.id, status: 'succeeded', hops: 1, attempts: 1 }]);
     });
 
     it('counts the requests a job costs: one more write per progress flush', async () => {

@@ -95,7 +95,7 @@ describe('the access line', () => {
     ).toHaveLength(0);
   });
 
-  it('for a direct invoke, is the line the Logger prints after resetKeys and addContext, status or none', () => {
+  it('for a direct invoke, is the line the Logger prints after resetKeys, addContext and setCorrelationId, status or none', () => {
     vi.stubEnv('AWS_LAMBDA_INITIALIZATION_TYPE', 'on-demand');
     vi.stubEnv('_X_AMZN_TRACE_ID', 'Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1');
     const options = { serviceName: 'invoker', persistentKeys: { team: 'blue', note: 'a "quoted" \\ line' } };
@@ -104,12 +104,14 @@ describe('the access line', () => {
     const statuses = ['succeeded', undefined, 'queued'];
     for (const [index, status] of statuses.entries()) {
       const context = fakeLambdaContext('invoke');
+      const correlationId = index === 1 ? undefined : `corr-${index}`;
       const [expected] = linesOf(() => {
         theirs.resetKeys();
         theirs.addContext(context);
+        if (correlationId) theirs.setCorrelationId(correlationId);
         theirs.info('Invoke request', { status });
       });
-      const [actual] = linesOf(() => ours(context, status));
+      const [actual] = linesOf(() => ours(context, status, correlationId));
       expect(actual && withoutTimestamp(actual)).toEqual(expected && withoutTimestamp(expected));
       expect(Object.keys(actual ?? {})).toEqual(Object.keys(expected ?? {}));
       expect(actual?.cold_start).toBe(index === 0);

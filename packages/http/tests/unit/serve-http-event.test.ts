@@ -75,3 +75,79 @@ describe('serveHttpEvent', () => {
     expect(JSON.parse(served.body)).toMatchObject({ status: 500, instance: '/prod/jobs#req-1' });
   });
 });
+
+describe('serveHttpEvent: the correlation id', () => {
+  function capture() {
+    const lines: string[] = [];
+    const write = (chunk: unknown) => {
+      lines.push(
+        ...String(chunk)
+          .split('\n')
+          .filter((line) => line.startsWith('{')),
+      );
+      return true;
+    };
+    vi.spyOn(process.stdout, 'write').mockImplementation(write);
+    vi.spyOn(process.stderr, 'write').mockImplementation(write);
+    return () => lines.splice(0).map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
+  it('echoes it in X-Correlation-Id on every answer: results, problems, and the gateway request id when none was sent', async () => {
+    capture();
+    const logger = new Logger({ serviceName: 'test' });
+    const context = fakeLambdaContext('api');
+    const answered = await serveHttpEvent(
+      logger,
+      context,
+      () => ({ ...request, correlationId: 'corr-1' }),
+      async () => ({ statusCode: 202, headers: { location: '/prod/jobs/j' }, body: '{}' }),
+    );
+    expect(answered.headers).toMatchObject({ 'x-correlation-id': 'corr-1', location: '/prod/jobs/j' });
+
+    const failed = await serveHttpEvent(
+      logger,
+      context,
+      () => ({ ...request, correlationId: 'corr-2' }),
+      async () => {
+        throw new Error('boom');
+      },
+    );
+    expect(failed).toMatchObject({ statusCode: 500, headers: { 'x-correlation-id': 'corr-2' } });
+
+    const refused = await serveHttpEvent(
+      logger,
+      context,
+      () => {
+        throw new NotAnHttpEvent(['path: Required']);
+      },
+      async () => ({ statusCode: 200, headers: {}, body: '{}' }),
+    );
+    expect(refused).toMatchObject({ statusCode: 400, headers: { 'x-correlation-id': context.awsRequestId } });
+  });
+
+  it('puts it on every line written while the request is served, user code’s included, and on none after', async () => {
+    const drain = capture();
+    const logger = new Logger({ serviceName: 'test' });
+    const api = async () => {
+      logger.info('from the operation');
+      return { statusCode: 200, headers: {}, body: '{}' };
+    };
+    await serveHttpEvent(
+      logger,
+      fakeLambdaContext('api'),
+      () => ({ ...request, correlationId: 'corr-a' }),
+      api,
+    );
+    const second = fakeLambdaContext('api');
+    await serveHttpEvent(logger, second, () => ({ ...request, correlationId: 'corr-b' }), api);
+    logger.info('between requests');
+    const lines = drain();
+    expect(lines.map((line) => [line.message, line.correlation_id, line.function_request_id])).toEqual([
+      ['from the operation', 'corr-a', expect.any(String)],
+      ['HTTP request', 'corr-a', expect.any(String)],
+      ['from the operation', 'corr-b', second.awsRequestId],
+      ['HTTP request', 'corr-b', second.awsRequestId],
+      ['between requests', undefined, second.awsRequestId],
+    ]);
+  });
+});

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type RunningService, startService } from '../../src/index.js';
 import { FIXTURE_SERVICE_DIR, functionUrlService } from '../fixtures/service/service.js';
 
@@ -98,11 +98,14 @@ describe('startService with a Function-URL-only, self-invoking service', () => {
     expect(job).toMatchObject({ status: 'succeeded', result: { counted: 30 } });
     // Progress is written at most once a second: a 3-second job shows some on the way.
     expect(fractions.some((fraction) => fraction > 0 && fraction < 1)).toBe(true);
-    // The job ran as async invocations of the door's own function.
-    const asyncRuns = service.lambda
-      .invocations('fixture-url-url')
-      .filter((run) => run.invocationType === 'Event');
-    expect(asyncRuns.length).toBeGreaterThanOrEqual(1);
+    // The job ran as async invocations of the door's own function. An invocation is listed once it has ended,
+    // which is after the job's last write (the finished event is put after it): wait for it.
+    await vi.waitFor(() => {
+      const asyncRuns = service.lambda
+        .invocations('fixture-url-url')
+        .filter((run) => run.invocationType === 'Event');
+      expect(asyncRuns.length).toBeGreaterThanOrEqual(1);
+    });
   }, 60_000);
 
   it('runs the reconciler when asked', async () => {
@@ -149,7 +152,7 @@ describe('startService refuses bad options before anything listens', () => {
     return join(dir, 'dynamodb');
   };
 
-  it.each([-1, 1.5, 65_532, 70_000, Number.NaN])('basePort %s', async (basePort) => {
+  it.each([-1, 1.5, 65_531, 70_000, Number.NaN])('basePort %s', async (basePort) => {
     const dir = dataDir();
     await expect(start({ basePort, dataDir: dir })).rejects.toThrow(/basePort must be 0/);
     // The embedded DynamoDB would have made its data folder.
@@ -162,7 +165,7 @@ describe('startService refuses bad options before anything listens', () => {
     const held = (holder.address() as AddressInfo).port;
     try {
       const dir = dataDir();
-      // The held port is the first of the five (the REST API's), the first one looked at.
+      // The held port is the first of the six (the REST API's), the first one looked at.
       await expect(start({ basePort: held, dataDir: dir })).rejects.toThrow(
         new RegExp(`Port ${held} on 127.0.0.1 is in use`),
       );

@@ -7,7 +7,7 @@ import {
   submitJob,
   systemClock,
 } from '@baton/core';
-import { InMemoryJobDispatcher, InMemoryJobStore } from '@baton/core/testing';
+import { InMemoryJobDispatcher, InMemoryJobEvents, InMemoryJobStore } from '@baton/core/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
 import { createJobWorker, toJobReplayEvent, toJobRunEvent, withJobWorker } from '../../src/index.js';
@@ -74,6 +74,27 @@ describe('the job worker handler', () => {
     expect((await store.get(job.id))?.result).toEqual({ counted: 3 });
     expect(await worker(event, lambdaContext('fn'))).toMatchObject({ outcome: 'skipped' });
     expect(endpoint.received).toEqual([]);
+  });
+
+  it("announces the job's end once, and writes its history in the invocation's name", async () => {
+    const { endpoint, client, store, submit } = await setUp();
+    cleanups.push(endpoint.close, () => client.destroy());
+    const events = new InMemoryJobEvents();
+    const worker = createJobWorker({ registry, store, client, events });
+    const { job } = await submit({ n: 2, stepMs: 0 });
+    const event = toJobRunEvent({ jobId: job.id, hop: 0, correlationId: 'corr-42' });
+    const context = lambdaContext('baton-example-worker');
+    await worker(event, context);
+    await worker(event, lambdaContext('baton-example-worker'));
+    expect(events.details).toMatchObject([
+      { jobId: job.id, operation: 'count', owner: OWNER, status: 'succeeded', correlationId: 'corr-42' },
+    ]);
+    const history = (await store.get(job.id))?.history ?? [];
+    expect(history.map((entry) => [entry.event, entry.by])).toEqual([
+      ['queued', undefined],
+      ['claimed', `baton-example-worker/${context.awsRequestId}`],
+      ['finished', `baton-example-worker/${context.awsRequestId}`],
+    ]);
   });
 
   it('runs, once, a job Lambda gave up delivering when its event is replayed — and only then', async () => {

@@ -173,7 +173,12 @@ describe('what the runner and the constructs derive', () => {
       BATON_MAX_HOPS: '12',
       BATON_JOB_RETENTION_DAYS: '7',
       POWERTOOLS_SERVICE_NAME: 'reports',
+      BATON_EVENT_BUS: 'dev-reports-events',
       BATON_JOBS_FUNCTION: 'dev-reports-worker',
+    });
+    // Every function that may finish a job announces it on the service's own bus.
+    expect(maintenanceEnvironment(service, 'failedEvents')).toMatchObject({
+      BATON_EVENT_BUS: 'reports-events',
     });
     expect(functionEnvironment(service, 'worker')).not.toHaveProperty('BATON_JOBS_FUNCTION');
     expect(maintenanceEnvironment(service, 'reconciler')).toMatchObject({

@@ -1,0 +1,5 @@
+export {
+  EventBridgeJobEvents,
+  type EventBridgeJobEventsOptions,
+  type JobEventsLogger,
+} from './eventbridge-job-events.js';
