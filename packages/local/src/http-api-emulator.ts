@@ -11,6 +11,7 @@ import {
   startFrontDoor,
   validatePositive,
 } from './front-door.js';
+import { DEFAULT_EMULATED_ROUTES, type EmulatedRoutes, routeMatcher } from './gateway-routes.js';
 import { API_GATEWAY_PAYLOAD_LIMIT_BYTES, HTTP_API_INTEGRATION_TIMEOUT_MS } from './limits.js';
 import { parseV2ProxyResult } from './proxy-result.js';
 import { v2Event, v2Reply } from './v2-events.js';
@@ -20,13 +21,21 @@ export interface HttpApiEmulatorOptions extends EmulatorCommonOptions {
   integrationTimeoutMs?: number;
   /** Default: derived from the function name (stable). */
   apiId?: string;
+  /**
+   * The routes the API declares. A request no route serves — an undeclared path, or a declared path with
+   * another method — is answered by the gateway, as deployed API Gateway answers it: 404
+   * `{"message":"Not Found"}`; the function is not invoked. `'any'`: the `$default` route, every request reaches
+   * the function. Default: the routes Baton's doors declare (`HTTP_ROUTES` of `@baton/http/routes`).
+   */
+  routes?: EmulatedRoutes;
 }
 
 const TITLE = 'HTTP API emulator';
 
 /**
- * API Gateway HTTP API with a Lambda proxy integration (payload format 2.0) on the `$default` route of the
- * `$default` stage: every method and path reaches the function, and the URL has no stage prefix.
+ * API Gateway HTTP API with a Lambda proxy integration (payload format 2.0) on the declared routes (Baton's by
+ * default; `'any'` for the `$default` route, which every method and path reaches) of the `$default` stage; the
+ * URL has no stage prefix.
  */
 export async function startHttpApiEmulator(options: HttpApiEmulatorOptions): Promise<EmulatorHandle> {
   const {
@@ -43,6 +52,7 @@ export async function startHttpApiEmulator(options: HttpApiEmulatorOptions): Pro
   } = resolveCommonOptions(TITLE, options, API_GATEWAY_PAYLOAD_LIMIT_BYTES);
   const integrationTimeoutMs = options.integrationTimeoutMs ?? HTTP_API_INTEGRATION_TIMEOUT_MS;
   validatePositive(TITLE, 'integrationTimeoutMs', integrationTimeoutMs);
+  const matchRoute = routeMatcher(TITLE, options.routes ?? DEFAULT_EMULATED_ROUTES);
   await client.describeFunction();
   const apiId = options.apiId ?? stableId(`http-api:${options.functionName}`, 10);
   const target = {
@@ -54,6 +64,11 @@ export async function startHttpApiEmulator(options: HttpApiEmulatorOptions): Pro
 
   const handle = async (call: IncomingCall): Promise<Reply> => {
     const common: Array<[string, string]> = [['apigw-requestid', call.requestId]];
+    if (matchRoute(call.method, call.rawPath).kind === 'none') {
+      // No route for this method and path (another method on a declared path included): API Gateway answers
+      // 404 before any authorization (authorization belongs to a route).
+      return jsonReply(404, { message: 'Not Found' }, common, `no route for ${call.method} ${call.rawPath}`);
+    }
     const caller = await identifyCall(
       call,
       authType,

@@ -21,6 +21,7 @@ export {
 } from './function-definition.js';
 export type { FunctionLogChunk, FunctionLogOption } from './function-logs.js';
 export { type FunctionUrlEmulatorOptions, startFunctionUrlEmulator } from './function-url-emulator.js';
+export type { EmulatedRoute, EmulatedRoutes } from './gateway-routes.js';
 export type { FunctionStats, InvocationRecord, InvocationType } from './hosted-function.js';
 export { type HttpApiEmulatorOptions, startHttpApiEmulator } from './http-api-emulator.js';
 export { type LambdaService, type LambdaServiceOptions, startLambdaService } from './lambda-service.js';

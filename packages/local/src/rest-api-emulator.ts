@@ -22,6 +22,7 @@ import {
   withGatewayHeaders,
 } from './front-door.js';
 import { type GatewayError, gatewayErrorReply, validateGatewayResponses } from './gateway-errors.js';
+import { DEFAULT_EMULATED_ROUTES, type EmulatedRoutes, routeMatcher } from './gateway-routes.js';
 import { API_GATEWAY_PAYLOAD_LIMIT_BYTES, REST_API_INTEGRATION_TIMEOUT_MS } from './limits.js';
 import { parseRestProxyResult } from './proxy-result.js';
 import type { SignatureProblem } from './sigv4.js';
@@ -40,14 +41,23 @@ export interface RestApiEmulatorOptions extends EmulatorCommonOptions {
    * Default: none, so every error is answered as API Gateway answers it by default.
    */
   gatewayResponses?: readonly GatewayResponseDefinition[];
+  /**
+   * The methods and resources the API declares. A request no route serves — an undeclared path, or a declared
+   * path with another method — is answered by the gateway, as deployed API Gateway answers it: 403
+   * MISSING_AUTHENTICATION_TOKEN (`{"message":"Missing Authentication Token"}` unless a gateway response
+   * customises it); the function is not invoked. `'any'`: `ANY` on the root and on `/{proxy+}`, every request
+   * reaches the function. Default: the routes Baton's doors declare (`HTTP_ROUTES` of `@baton/http/routes`).
+   */
+  routes?: EmulatedRoutes;
 }
 
 const TITLE = 'REST API emulator';
 
 /**
- * API Gateway REST API (v1) with a Lambda proxy integration, as `LambdaRestApi` deploys it: `ANY` on the root
- * resource and on `/{proxy+}`, one stage. Requests become REST proxy events, the function is invoked
- * synchronously through the Lambda service's Invoke API, and its proxy result becomes the response.
+ * API Gateway REST API (v1) with a Lambda proxy integration on the declared routes (Baton's by default; `'any'`
+ * for `ANY` on the root resource and on `/{proxy+}`, as `LambdaRestApi` deploys it), one stage. Requests become
+ * REST proxy events, the function is invoked synchronously through the Lambda service's Invoke API, and its
+ * proxy result becomes the response.
  */
 export async function startRestApiEmulator(options: RestApiEmulatorOptions): Promise<EmulatorHandle> {
   const stage = options.stage ?? 'local';
@@ -70,6 +80,7 @@ export async function startRestApiEmulator(options: RestApiEmulatorOptions): Pro
   validatePositive(TITLE, 'integrationTimeoutMs', integrationTimeoutMs);
   const gatewayResponses = options.gatewayResponses ?? [];
   validateGatewayResponses(TITLE, gatewayResponses);
+  const matchRoute = routeMatcher(TITLE, options.routes ?? DEFAULT_EMULATED_ROUTES);
   await client.describeFunction();
 
   const apiId = options.apiId ?? stableId(`rest-api:${options.functionName}`, 10);
@@ -118,6 +129,22 @@ export async function startRestApiEmulator(options: RestApiEmulatorOptions): Pro
           message: 'Forbidden',
           errorType: 'ForbiddenException',
           detail: `outside the stage /${stage}`,
+        },
+        common,
+        resource,
+      );
+    }
+    if (matchRoute(call.method, resource.path).kind === 'none') {
+      // No declared method on a declared resource, or no such resource: API Gateway answers before any
+      // authorization, with the same response type as for an unsigned request.
+      return gatewayError(
+        call,
+        {
+          type: 'MISSING_AUTHENTICATION_TOKEN',
+          status: 403,
+          message: 'Missing Authentication Token',
+          errorType: 'MissingAuthenticationTokenException',
+          detail: `no route for ${call.method} ${resource.path}`,
         },
         common,
         resource,

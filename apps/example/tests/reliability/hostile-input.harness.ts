@@ -192,12 +192,17 @@ export function sendHttp(
  * - every 4xx and 5xx is `application/problem+json` with `type`, `title` and `status` equal to the HTTP
  *   status — except the HTTP API's and Function URL's own refusals, which keep AWS's bodies (decision 0006);
  *   a REST API's own refusals are problems too (decision 0006: PROBLEM_GATEWAY_RESPONSES);
+ * - a method and path no route serves never reaches the function: the HTTP API answers its own 404
+ *   `{"message":"Not Found"}`, the REST API MISSING_AUTHENTICATION_TOKEN (403, a problem);
  * - the request's own expectation (a valid request succeeds; a body over a limit is refused with 413).
  */
 export function judgeHttp(door: Door, request: HostileRequest, answer: HttpAnswer): Verdict {
   const failures: string[] = [];
   const { status } = answer;
   const gatewayKeepsAwsBodies = door !== 'restApi';
+  if (door === 'httpApi' && status === 404 && isGatewayNotFound(request, answer)) {
+    return { failures, documented: `${status}` };
+  }
 
   switch (request.expect) {
     case 'gateway-too-large':
@@ -256,6 +261,13 @@ function outcomeOf(text: string): string {
     return parsed.value.type.replace(/^.*\//, '');
   }
   return text.length <= 100 ? text : `${text.slice(0, 100)}…`;
+}
+
+/** The HTTP API's own answer for a route it does not declare (HTTP APIs have no gateway responses). */
+function isGatewayNotFound(request: HostileRequest, answer: HttpAnswer): boolean {
+  if (mediaType(answer.headers['content-type']) !== 'application/json') return false;
+  const body = answer.body.toString('utf8');
+  return (request.method === 'HEAD' && body === '') || body === '{"message":"Not Found"}';
 }
 
 /** Why an answer is not a problem, if it is not (the body is not checked for HEAD, which has none). */

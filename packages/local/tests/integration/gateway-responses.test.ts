@@ -41,6 +41,7 @@ beforeAll(async () => {
   const common = {
     lambdaUrl: lambda.url,
     gatewayResponses: PROBLEM_GATEWAY_RESPONSES,
+    routes: 'any',
     logs: 'quiet',
   } as const;
   api = await startRestApiEmulator({
@@ -258,6 +259,7 @@ describe('the fallback rules', () => {
   /** An API with these gateway responses; a 300 ms integration timeout only where a test wants the timeout. */
   const fallbackApi = async (gatewayResponses: GatewayResponseDefinition[], integrationTimeoutMs = 29_000) =>
     startRestApiEmulator({
+      routes: 'any',
       lambdaUrl: lambda.url,
       functionName: 'gateway',
       integrationTimeoutMs,

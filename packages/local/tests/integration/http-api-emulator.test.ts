@@ -19,12 +19,14 @@ let timeoutApi: EmulatorHandle;
 beforeAll(async () => {
   lambda = await startGatewayFunctions();
   api = await startHttpApiEmulator({
+    routes: 'any',
     lambdaUrl: lambda.url,
     functionName: 'gateway',
     maxRequestBytes: 1024,
     logs: 'quiet',
   });
   timeoutApi = await startHttpApiEmulator({
+    routes: 'any',
     lambdaUrl: lambda.url,
     functionName: 'gateway',
     integrationTimeoutMs: 300,
@@ -196,6 +198,7 @@ describe('the response', () => {
 describe('identity', () => {
   it('names each SigV4 signer, and gives unsigned requests the configured default principal', async () => {
     const other = await startHttpApiEmulator({
+      routes: 'any',
       lambdaUrl: lambda.url,
       functionName: 'gateway',
       defaultPrincipalArn: 'arn:aws:iam::123456789012:user/alice',
@@ -231,6 +234,7 @@ describe('identity', () => {
 
   it('leaves the authorizer out with authType NONE', async () => {
     const open = await startHttpApiEmulator({
+      routes: 'any',
       lambdaUrl: lambda.url,
       functionName: 'gateway',
       authType: 'NONE',

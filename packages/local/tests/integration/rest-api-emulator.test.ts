@@ -25,12 +25,14 @@ const accessLog: AccessLogEntry[] = [];
 beforeAll(async () => {
   lambda = await startGatewayFunctions();
   api = await startRestApiEmulator({
+    routes: 'any',
     lambdaUrl: lambda.url,
     functionName: 'gateway',
     stage: 'local',
     logs: (entry) => accessLog.push(entry),
   });
   timeoutApi = await startRestApiEmulator({
+    routes: 'any',
     lambdaUrl: lambda.url,
     functionName: 'gateway',
     integrationTimeoutMs: 300,
@@ -356,6 +358,7 @@ describe('starting and stopping', () => {
 
   it('stops at once, even with an invocation running', async () => {
     const other = await startRestApiEmulator({
+      routes: 'any',
       lambdaUrl: lambda.url,
       functionName: 'gateway',
       integrationTimeoutMs: 10_000,

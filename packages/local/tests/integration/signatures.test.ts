@@ -67,8 +67,8 @@ beforeAll(async () => {
   // The emulators sign their own invokes with the first credential: the verifying Lambda service lets them in.
   const common = { lambdaUrl: lambda.url, functionName: 'gateway', logs: 'quiet', ...verified } as const;
   [rest, http, url] = await Promise.all([
-    startRestApiEmulator(common),
-    startHttpApiEmulator(common),
+    startRestApiEmulator({ ...common, routes: 'any' }),
+    startHttpApiEmulator({ ...common, routes: 'any' }),
     startFunctionUrlEmulator(common),
   ]);
 });
