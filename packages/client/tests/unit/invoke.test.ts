@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BatonProblemError, BatonTransportError, createClient, type Sleep } from '../../src/index.js';
+import { closeServer, listenOnLoopback } from '../support/loopback.js';
 
 /**
  * The Invoke transport through the real Lambda client, against a server speaking the Lambda Invoke API
@@ -42,13 +42,11 @@ beforeAll(async () => {
       response.end(JSON.stringify(answer.body));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  endpoint = await listenOnLoopback(server);
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await closeServer(server);
 });
 
 beforeEach(() => {

@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   BatonJobFailedError,
@@ -10,6 +9,7 @@ import {
   type Sleep,
 } from '../../src/index.js';
 import { backoffDelayMs, parseRetryAfter, retryPolicy } from '../../src/retry.js';
+import { closeServer, listenOnLoopback } from '../support/loopback.js';
 
 /**
  * The HTTP transport's retries against a real HTTP server that answers from a script. Waiting is the injected
@@ -69,13 +69,11 @@ beforeAll(async () => {
       response.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = await listenOnLoopback(server);
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await closeServer(server);
 });
 
 beforeEach(() => {

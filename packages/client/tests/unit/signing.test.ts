@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { regionOfUrl } from '../../src/http-transport.js';
 import { createClient, type Sleep } from '../../src/index.js';
+import { closeServer, listenOnLoopback } from '../support/loopback.js';
 
 /** SigV4 over HTTP, seen from a real server: what is signed, with which scope, and again on each attempt. */
 let server: Server;
@@ -20,13 +20,11 @@ beforeAll(async () => {
       response.end(JSON.stringify({ operations: [] }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = await listenOnLoopback(server);
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await closeServer(server);
 });
 
 beforeEach(() => {

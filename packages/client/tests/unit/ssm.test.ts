@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BatonTransportError, createClient } from '../../src/index.js';
 import { resolveSsmTarget } from '../../src/ssm-target.js';
+import { closeServer, listenOnLoopback } from '../support/loopback.js';
 
 /**
  * A door named by the SSM parameter a Baton CDK construct publishes. The real SSM client talks to a small
@@ -41,13 +41,11 @@ beforeAll(async () => {
       response.end(JSON.stringify({ operations: [{ name: 'checksum', inputSchema: {}, outputSchema: {} }] }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = await listenOnLoopback(server);
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await closeServer(server);
 });
 
 beforeEach(() => {
